@@ -1,0 +1,191 @@
+using System.IO.Compression;
+
+namespace QctPipeline.Dicom;
+
+/// <summary>A parsed Part-10 file (or a bare data set): its meta group, its data set and what the reader had to assume.</summary>
+public sealed record DicomFile(string Path, TransferSyntax TransferSyntax, DicomDataset Meta, DicomDataset Dataset, IReadOnlyList<string> Assumptions)
+{
+    private const int FirstHeaderRead = 16 * 1024;
+
+    private static readonly byte[] Magic = "DICM"u8.ToArray();
+
+    /// <summary>Reads the file up to its pixel data, fetching more of it only when the header is longer than the first read.</summary>
+    public static DicomFile ReadHeader(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        var fileLength = stream.Length;
+        if (fileLength == 0)
+        {
+            throw new DicomFormatException("empty file (0 bytes)");
+        }
+
+        var size = (int)Math.Min(fileLength, FirstHeaderRead);
+        while (true)
+        {
+            var prefix = new byte[size];
+            stream.Position = 0;
+            stream.ReadExactly(prefix);
+            var whole = size == fileLength;
+            if (TryParse(path, prefix, whole, stopAtPixelData: true, out var file))
+            {
+                return file!;
+            }
+
+            size = (int)Math.Min(fileLength, (long)size * 4);
+        }
+    }
+
+    /// <summary>Parses a whole file held in memory, pixel data included.</summary>
+    public static DicomFile Parse(string path, byte[] bytes)
+    {
+        TryParse(path, bytes, bufferIsWholeFile: true, stopAtPixelData: false, out var file);
+        return file!;
+    }
+
+    private static bool TryParse(string path, byte[] bytes, bool bufferIsWholeFile, bool stopAtPixelData, out DicomFile? file)
+    {
+        file = null;
+        var assumptions = new List<string>();
+        var metaStart = FindMetaStart(bytes, bufferIsWholeFile);
+        if (metaStart < 0)
+        {
+            return false;
+        }
+
+        var meta = DicomDataset.Empty;
+        TransferSyntax syntax;
+        int datasetStart;
+        if (metaStart > 0)
+        {
+            var metaBuilder = new DicomDatasetBuilder(bytes, bigEndian: false);
+            var walker = new DicomElementWalker(bytes, metaStart, explicitVR: true, bigEndian: false, bufferIsWholeFile, stopAtPixelData: false);
+            while (walker.TryPeekGroup(out var group) && group == 0x0002)
+            {
+                var status = walker.Read(out var token);
+                if (status == DicomReadStatus.NeedMoreData)
+                {
+                    return false;
+                }
+
+                if (status == DicomReadStatus.End)
+                {
+                    break;
+                }
+
+                metaBuilder.Add(token);
+            }
+
+            if (!bufferIsWholeFile && walker.Position + 8 > bytes.Length)
+            {
+                return false;
+            }
+
+            meta = metaBuilder.Build();
+            datasetStart = walker.Position;
+            var uid = meta.GetString(DicomTag.TransferSyntaxUid);
+            if (uid is null)
+            {
+                syntax = TransferSyntax.ExplicitVRLittleEndian;
+                assumptions.Add("file meta group has no TransferSyntaxUID; assumed Explicit VR Little Endian");
+            }
+            else
+            {
+                syntax = TransferSyntax.FromUid(uid);
+            }
+        }
+        else
+        {
+            datasetStart = 0;
+            syntax = GuessBareSyntax(bytes);
+            assumptions.Add($"no DICOM Part-10 header (preamble and 'DICM'); assumed {syntax.Name} from the first element");
+        }
+
+        var datasetBytes = bytes;
+        if (syntax.Deflated)
+        {
+            if (!bufferIsWholeFile)
+            {
+                return false;
+            }
+
+            datasetBytes = Inflate(bytes, datasetStart);
+            datasetStart = 0;
+        }
+
+        var builder = new DicomDatasetBuilder(datasetBytes, syntax.BigEndian);
+        var datasetWalker = new DicomElementWalker(datasetBytes, datasetStart, syntax.ExplicitVR, syntax.BigEndian, bufferIsWholeFile || syntax.Deflated, stopAtPixelData);
+        while (true)
+        {
+            var status = datasetWalker.Read(out var token);
+            if (status == DicomReadStatus.NeedMoreData)
+            {
+                return false;
+            }
+
+            if (status == DicomReadStatus.End)
+            {
+                break;
+            }
+
+            builder.Add(token);
+        }
+
+        file = new DicomFile(path, syntax, meta, builder.Build(), assumptions);
+        return true;
+    }
+
+    /// <summary>Offset of the meta group, 0 for a bare data set, -1 when the buffer is too short to tell.</summary>
+    private static int FindMetaStart(byte[] bytes, bool bufferIsWholeFile)
+    {
+        if (bytes.Length >= 132 && bytes.AsSpan(128, 4).SequenceEqual(Magic))
+        {
+            return 132;
+        }
+
+        if (bytes.Length >= 4 && bytes.AsSpan(0, 4).SequenceEqual(Magic))
+        {
+            return 4;
+        }
+
+        if (bytes.Length < 132 && !bufferIsWholeFile)
+        {
+            return -1;
+        }
+
+        if (bytes.Length < 8 || !LooksLikeBareDataset(bytes))
+        {
+            throw new DicomFormatException("not a DICOM file (no 'DICM' marker and no plausible data set at the start)");
+        }
+
+        return 0;
+    }
+
+    /// <summary>A bare data set starts with a low group (0002–0008) element in little endian.</summary>
+    private static bool LooksLikeBareDataset(byte[] bytes)
+    {
+        var group = BitConverter.ToUInt16(bytes, 0);
+        return group is >= 0x0002 and <= 0x0008;
+    }
+
+    private static TransferSyntax GuessBareSyntax(byte[] bytes)
+    {
+        var vr = DicomVR.FromLetters(bytes[4], bytes[5]);
+        return vr.IsKnown ? TransferSyntax.ExplicitVRLittleEndian : TransferSyntax.ImplicitVRLittleEndian;
+    }
+
+    private static byte[] Inflate(byte[] bytes, int start)
+    {
+        try
+        {
+            using var input = new MemoryStream(bytes, start, bytes.Length - start);
+            using var inflater = new DeflateStream(input, CompressionMode.Decompress);
+            using var output = new MemoryStream();
+            inflater.CopyTo(output);
+            return output.ToArray();
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new DicomFormatException($"deflated data set does not inflate: {ex.Message}");
+        }
+    }
+}
