@@ -1,7 +1,21 @@
-using QctPipeline.Dicom;
+using System.CommandLine;
+using QctPipeline.Cli;
+using QctPipeline.Cli.Commands;
 
-foreach (var path in args)
+var root = new RootCommand("QctPipeline: volumetric bone mineral density of L1 from ordinary CT scans.");
+root.Subcommands.Add(InspectCommand.Create());
+root.Subcommands.Add(ConvertCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
+
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
 {
-    var file = DicomFile.ReadHeader(path);
-    Console.WriteLine($"{path}: {file.TransferSyntax.Name} rows={file.Dataset.GetInteger(DicomTag.Rows)} pos={string.Join(',', file.Dataset.GetNumbers(DicomTag.ImagePositionPatient) ?? [])}");
+    foreach (var error in parsed.Errors)
+    {
+        Console.Error.WriteLine($"qct: {error.Message}");
+    }
+
+    return ExitCodes.Usage;
 }
+
+return parsed.Invoke();

@@ -9,6 +9,9 @@ public sealed record DicomElement(DicomTag Tag, DicomVR VR, ReadOnlyMemory<byte>
 {
     /// <summary>Set when the element was reported without its value (pixel data in a header-only read).</summary>
     public int DeferredLength { get; init; } = -1;
+
+    /// <summary>Offset just past the deferred value in the stream, where the file must extend to.</summary>
+    public long DeferredEnd { get; init; }
 }
 
 /// <summary>

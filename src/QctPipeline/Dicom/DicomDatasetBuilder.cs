@@ -16,7 +16,7 @@ public sealed class DicomDatasetBuilder(ReadOnlyMemory<byte> buffer, bool bigEnd
             case DicomTokenKind.Element:
                 var deferred = token.ValueOffset + (long)token.ValueLength > buffer.Length;
                 var value = deferred ? ReadOnlyMemory<byte>.Empty : buffer.Slice(token.ValueOffset, token.ValueLength);
-                level.Elements[token.Tag] = new DicomElement(token.Tag, token.VR, value, [], []) { DeferredLength = deferred ? token.ValueLength : -1 };
+                level.Elements[token.Tag] = new DicomElement(token.Tag, token.VR, value, [], []) { DeferredLength = deferred ? token.ValueLength : -1, DeferredEnd = token.ValueOffset + (long)token.ValueLength };
                 if (token.Tag == DicomTag.SpecificCharacterSet && levels.Count == 1)
                 {
                     textEncoding = EncodingFor(Encoding.ASCII.GetString(value.Span));

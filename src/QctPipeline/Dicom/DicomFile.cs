@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.IO.Compression;
 
 namespace QctPipeline.Dicom;
@@ -28,25 +29,35 @@ public sealed record DicomFile(string Path, TransferSyntax TransferSyntax, Dicom
             var whole = size == fileLength;
             if (TryParse(path, prefix, whole, stopAtPixelData: true, out var file))
             {
-                return file!;
+                CheckPixelDataFits(file!.Dataset, fileLength);
+                return file;
             }
 
             size = (int)Math.Min(fileLength, (long)size * 4);
         }
     }
 
+    /// <summary>A header-only read skips the pixel data; a file cut short inside it must still be caught here.</summary>
+    private static void CheckPixelDataFits(DicomDataset dataset, long fileLength)
+    {
+        if (dataset.Find(DicomTag.PixelData) is { DeferredLength: >= 0 } pixelData && pixelData.DeferredEnd > fileLength)
+        {
+            throw new DicomFormatException($"truncated: pixel data needs {pixelData.DeferredLength} bytes but the file ends {pixelData.DeferredEnd - fileLength} bytes short of it");
+        }
+    }
+
     /// <summary>Parses a whole file held in memory, pixel data included.</summary>
-    public static DicomFile Parse(string path, byte[] bytes)
+    public static DicomFile Parse(string path, ReadOnlyMemory<byte> bytes)
     {
         TryParse(path, bytes, bufferIsWholeFile: true, stopAtPixelData: false, out var file);
         return file!;
     }
 
-    private static bool TryParse(string path, byte[] bytes, bool bufferIsWholeFile, bool stopAtPixelData, out DicomFile? file)
+    private static bool TryParse(string path, ReadOnlyMemory<byte> bytes, bool bufferIsWholeFile, bool stopAtPixelData, out DicomFile? file)
     {
         file = null;
         var assumptions = new List<string>();
-        var metaStart = FindMetaStart(bytes, bufferIsWholeFile);
+        var metaStart = FindMetaStart(bytes.Span, bufferIsWholeFile);
         if (metaStart < 0)
         {
             return false;
@@ -58,7 +69,7 @@ public sealed record DicomFile(string Path, TransferSyntax TransferSyntax, Dicom
         if (metaStart > 0)
         {
             var metaBuilder = new DicomDatasetBuilder(bytes, bigEndian: false);
-            var walker = new DicomElementWalker(bytes, metaStart, explicitVR: true, bigEndian: false, bufferIsWholeFile, stopAtPixelData: false);
+            var walker = new DicomElementWalker(bytes.Span, metaStart, explicitVR: true, bigEndian: false, bufferIsWholeFile, stopAtPixelData: false);
             while (walker.TryPeekGroup(out var group) && group == 0x0002)
             {
                 var status = walker.Read(out var token);
@@ -96,7 +107,7 @@ public sealed record DicomFile(string Path, TransferSyntax TransferSyntax, Dicom
         else
         {
             datasetStart = 0;
-            syntax = GuessBareSyntax(bytes);
+            syntax = GuessBareSyntax(bytes.Span);
             assumptions.Add($"no DICOM Part-10 header (preamble and 'DICM'); assumed {syntax.Name} from the first element");
         }
 
@@ -113,7 +124,7 @@ public sealed record DicomFile(string Path, TransferSyntax TransferSyntax, Dicom
         }
 
         var builder = new DicomDatasetBuilder(datasetBytes, syntax.BigEndian);
-        var datasetWalker = new DicomElementWalker(datasetBytes, datasetStart, syntax.ExplicitVR, syntax.BigEndian, bufferIsWholeFile || syntax.Deflated, stopAtPixelData);
+        var datasetWalker = new DicomElementWalker(datasetBytes.Span, datasetStart, syntax.ExplicitVR, syntax.BigEndian, bufferIsWholeFile || syntax.Deflated, stopAtPixelData);
         while (true)
         {
             var status = datasetWalker.Read(out var token);
@@ -135,14 +146,14 @@ public sealed record DicomFile(string Path, TransferSyntax TransferSyntax, Dicom
     }
 
     /// <summary>Offset of the meta group, 0 for a bare data set, -1 when the buffer is too short to tell.</summary>
-    private static int FindMetaStart(byte[] bytes, bool bufferIsWholeFile)
+    private static int FindMetaStart(ReadOnlySpan<byte> bytes, bool bufferIsWholeFile)
     {
-        if (bytes.Length >= 132 && bytes.AsSpan(128, 4).SequenceEqual(Magic))
+        if (bytes.Length >= 132 && bytes.Slice(128, 4).SequenceEqual(Magic))
         {
             return 132;
         }
 
-        if (bytes.Length >= 4 && bytes.AsSpan(0, 4).SequenceEqual(Magic))
+        if (bytes.Length >= 4 && bytes[..4].SequenceEqual(Magic))
         {
             return 4;
         }
@@ -161,23 +172,23 @@ public sealed record DicomFile(string Path, TransferSyntax TransferSyntax, Dicom
     }
 
     /// <summary>A bare data set starts with a low group (0002–0008) element in little endian.</summary>
-    private static bool LooksLikeBareDataset(byte[] bytes)
+    private static bool LooksLikeBareDataset(ReadOnlySpan<byte> bytes)
     {
-        var group = BitConverter.ToUInt16(bytes, 0);
+        var group = BinaryPrimitives.ReadUInt16LittleEndian(bytes);
         return group is >= 0x0002 and <= 0x0008;
     }
 
-    private static TransferSyntax GuessBareSyntax(byte[] bytes)
+    private static TransferSyntax GuessBareSyntax(ReadOnlySpan<byte> bytes)
     {
         var vr = DicomVR.FromLetters(bytes[4], bytes[5]);
         return vr.IsKnown ? TransferSyntax.ExplicitVRLittleEndian : TransferSyntax.ImplicitVRLittleEndian;
     }
 
-    private static byte[] Inflate(byte[] bytes, int start)
+    private static byte[] Inflate(ReadOnlyMemory<byte> bytes, int start)
     {
         try
         {
-            using var input = new MemoryStream(bytes, start, bytes.Length - start);
+            using var input = new MemoryStream(bytes[start..].ToArray());
             using var inflater = new DeflateStream(input, CompressionMode.Decompress);
             using var output = new MemoryStream();
             inflater.CopyTo(output);

@@ -57,6 +57,12 @@ public sealed class DicomWriter
         return this;
     }
 
+    public DicomWriter Remove(DicomTag tag)
+    {
+        entries.Remove(tag.Value);
+        return this;
+    }
+
     /// <summary>Writes the file with a meta group naming the SOP class and instance from the data set.</summary>
     public void WriteFile(string path)
     {

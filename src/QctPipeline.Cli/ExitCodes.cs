@@ -1,0 +1,53 @@
+using QctPipeline.Dicom;
+using QctPipeline.Nifti;
+
+namespace QctPipeline.Cli;
+
+/// <summary>The exit codes every command uses, and the one place exceptions become them.</summary>
+internal static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int Failure = 1;
+    public const int Usage = 2;
+    public const int NoUsableSeries = 3;
+    public const int UnreadableInput = 4;
+
+    /// <summary>Runs a command body; a failure becomes one line on standard error and its exit code.</summary>
+    public static int Guard(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (FileNotFoundException ex)
+        {
+            return Fail(ex.Message, UnreadableInput);
+        }
+        catch (DirectoryNotFoundException ex)
+        {
+            return Fail(ex.Message, UnreadableInput);
+        }
+        catch (DicomFormatException ex)
+        {
+            return Fail(ex.Message, UnreadableInput);
+        }
+        catch (NiftiFormatException ex)
+        {
+            return Fail(ex.Message, UnreadableInput);
+        }
+        catch (IOException ex)
+        {
+            return Fail(ex.Message, Failure);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            return Fail(ex.Message, Failure);
+        }
+    }
+
+    public static int Fail(string message, int code)
+    {
+        Console.Error.WriteLine($"qct: {message}");
+        return code;
+    }
+}

@@ -1,0 +1,22 @@
+namespace QctPipeline.Ingest;
+
+/// <summary>Everything the ingest stage can be told; one object, no globals.</summary>
+public sealed record IngestOptions
+{
+    /// <summary>Accept non-CT image series (MR validation files, for example).</summary>
+    public bool AnyModality { get; init; }
+
+    /// <summary>Series with fewer slices are not volumes worth measuring (scouts, single reformats).</summary>
+    public int MinSlices { get; init; } = 10;
+
+    /// <summary>Measure this series instead of the automatic choice.</summary>
+    public string? SeriesInstanceUid { get; init; }
+
+    public int MaxParallelism { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// Relative deviation of a gap from the median gap above which spacing counts as uneven and the volume is
+    /// resampled onto an even grid (dcm2niix's "_Eq" treatment); below it the differences are rounding in the positions.
+    /// </summary>
+    public double UnevenSpacingTolerance { get; init; } = 0.01;
+}
