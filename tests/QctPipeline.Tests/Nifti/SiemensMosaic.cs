@@ -38,32 +38,19 @@ internal static class SiemensMosaic
             firstTileCorner, spacing, row, column, row.Cross(column));
     }
 
-    /// <summary>
-    /// Native little-endian pixels cut into slices in DICOM row order (our volumes' j), masked to BitsStored and
-    /// sign-extended when PixelRepresentation is 1.
-    /// </summary>
-    public static CtVolume Volume(DicomFile file)
+    /// <summary>The decoded mosaic image (our pipeline's output, DICOM row order) cut into its tiles as slices.</summary>
+    public static CtVolume Volume(DicomDataset dataset, ReadOnlySpan<float> mosaic)
     {
-        Assert.Equal(TransferSyntax.ExplicitVRLittleEndian.Uid, file.TransferSyntax.Uid);
-        var dataset = file.Dataset;
         var geometry = Geometry(dataset);
         var (tileColumns, tileRows, tilesPerRow, mosaicColumns) = Layout(dataset);
-        var bitsStored = (int)dataset.GetInteger(DicomTag.BitsStored)!.Value;
-        var signed = dataset.GetInteger(DicomTag.PixelRepresentation) == 1;
-        var pixels = dataset.Find(DicomTag.PixelData)!.Value.Span;
         var voxels = new float[geometry.VoxelCount];
         for (var k = 0; k < geometry.SizeZ; k++)
         {
             var (tileRow, tileColumn) = Math.DivRem(k, tilesPerRow);
             for (var j = 0; j < tileRows; j++)
             {
-                for (var i = 0; i < tileColumns; i++)
-                {
-                    var mosaicIndex = (tileRow * tileRows + j) * mosaicColumns + tileColumn * tileColumns + i;
-                    var stored = BinaryPrimitives.ReadUInt16LittleEndian(pixels[(2 * mosaicIndex)..]) & ((1 << bitsStored) - 1);
-                    var value = signed && stored >= 1 << (bitsStored - 1) ? stored - (1 << bitsStored) : stored;
-                    voxels[i + tileColumns * (j + tileRows * k)] = value;
-                }
+                var source = mosaic.Slice(((tileRow * tileRows) + j) * mosaicColumns + (tileColumn * tileColumns), tileColumns);
+                source.CopyTo(voxels.AsSpan(tileColumns * (j + (tileRows * k)), tileColumns));
             }
         }
 
