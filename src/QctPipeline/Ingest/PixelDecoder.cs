@@ -1,19 +1,31 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 
 namespace QctPipeline.Ingest;
 
+/// <summary>What decoding one frame saw: value range and sum after rescale, padding pixels, values raised to the floor.</summary>
+public readonly record struct SliceStatistics(float Min, float Max, double Sum, long PaddingPixels, long BelowFloor)
+{
+    public static readonly SliceStatistics Empty = new(float.PositiveInfinity, float.NegativeInfinity, 0, 0, 0);
+
+    public SliceStatistics Add(SliceStatistics other) => new(
+        Math.Min(Min, other.Min), Math.Max(Max, other.Max), Sum + other.Sum, PaddingPixels + other.PaddingPixels, BelowFloor + other.BelowFloor);
+}
+
 /// <summary>
 /// Turns one frame of stored pixel values into modality values (HU for CT): bits outside BitsStored dropped,
-/// sign extended for PixelRepresentation 1, MONOCHROME1 inverted, then slope and intercept applied.
+/// sign extended for PixelRepresentation 1, MONOCHROME1 inverted, slope and intercept applied, padding replaced,
+/// values below a floor raised to it. 16-bit frames, the CT case, take one fused vector pass.
 /// </summary>
 public static class PixelDecoder
 {
-    /// <param name="frame">Little-endian stored values of one frame (big-endian when <paramref name="bigEndian"/>).</param>
-    /// <returns>How many pixels equalled the padding value; they are set to <paramref name="paddingFill"/>.</returns>
-    public static int Decode(ReadOnlySpan<byte> frame, PixelFormat format, bool bigEndian, double slope, double intercept, float paddingFill, Span<float> destination)
+    /// <param name="frame">Stored values of one frame, little endian unless <paramref name="bigEndian"/>.</param>
+    /// <param name="floor">Values below it are raised to it (−1024 HU for CT); negative infinity for none.</param>
+    /// <param name="paddingFill">Replaces pixels equal to PixelPaddingValue.</param>
+    public static SliceStatistics Decode(ReadOnlySpan<byte> frame, PixelFormat format, bool bigEndian, double slope, double intercept, float floor, float paddingFill, Span<float> destination)
     {
         var count = format.Rows * format.Columns;
         if (frame.Length < format.FrameLength || destination.Length < count)
@@ -22,29 +34,14 @@ public static class PixelDecoder
         }
 
         var output = destination[..count];
-        switch (format.BitsAllocated)
-        {
-            case 16:
-                StoredValues16(frame[..(count * 2)], format, bigEndian, output);
-                break;
-            case 8:
-                StoredValues8(frame[..count], format, output);
-                break;
-            default:
-                StoredValues32(frame[..(count * 4)], format, bigEndian, output);
-                break;
-        }
-
-        var paddedPixels = format.PaddingValue is { } padding ? MarkPadding(output, padding) : 0;
         var (effectiveSlope, effectiveIntercept) = ModalityTransform(format, slope, intercept);
-        TensorPrimitives.Multiply(output, (float)effectiveSlope, output);
-        TensorPrimitives.Add(output, (float)effectiveIntercept, output);
-        if (paddedPixels > 0)
+        var paddingIsBelowFloor = format.PaddingValue is not { } pad || ((pad * effectiveSlope) + effectiveIntercept < floor && paddingFill == floor);
+        if (format.BitsAllocated == 16 && paddingIsBelowFloor)
         {
-            output.Replace(float.NaN, paddingFill);
+            return Decode16(frame[..(count * 2)], format, bigEndian, (float)effectiveSlope, (float)effectiveIntercept, floor, output);
         }
 
-        return paddedPixels;
+        return DecodeGeneral(frame, format, bigEndian, effectiveSlope, effectiveIntercept, floor, paddingFill, output);
     }
 
     /// <summary>MONOCHROME1 stores brightness inverted: v' = (min + max) − v, folded into the rescale.</summary>
@@ -61,84 +58,228 @@ public static class PixelDecoder
         return (-slope, ((min + max) * slope) + intercept);
     }
 
-    /// <summary>Padding pixels become NaN so the rescale leaves them recognisable; compared in the stored domain.</summary>
-    private static int MarkPadding(Span<float> stored, long padding)
+    private static SliceStatistics Decode16(ReadOnlySpan<byte> bytes, PixelFormat format, bool bigEndian, float slope, float intercept, float floor, Span<float> output)
     {
-        var value = (float)padding;
-        var count = 0;
-        for (var i = 0; i < stored.Length; i++)
+        var unusedHighBits = 15 - format.HighBit;
+        var unusedLowBits = format.HighBit + 1 - format.BitsStored;
+        var raw = MemoryMarshal.Cast<byte, short>(bytes);
+        var needsScratch = bigEndian || unusedHighBits != 0 || unusedLowBits != 0;
+        var scratch = needsScratch ? ArrayPool<short>.Shared.Rent(output.Length) : null;
+        try
         {
-            if (stored[i] == value)
+            var values = raw;
+            if (scratch is not null)
             {
-                stored[i] = float.NaN;
-                count++;
+                var cleaned = scratch.AsSpan(0, output.Length);
+                if (bigEndian)
+                {
+                    BinaryPrimitives.ReverseEndianness(raw, cleaned);
+                }
+                else
+                {
+                    raw.CopyTo(cleaned);
+                }
+
+                if (format.Signed)
+                {
+                    // Stored bits moved to the top, then shifted down arithmetically: garbage above HighBit goes, the sign extends.
+                    TensorPrimitives.ShiftLeft(cleaned, unusedHighBits, cleaned);
+                    TensorPrimitives.ShiftRightArithmetic(cleaned, unusedHighBits + unusedLowBits, cleaned);
+                }
+                else
+                {
+                    var unsigned = MemoryMarshal.Cast<short, ushort>(cleaned);
+                    TensorPrimitives.ShiftRightLogical(unsigned, unusedLowBits, unsigned);
+                    TensorPrimitives.BitwiseAnd(unsigned, (ushort)((1 << format.BitsStored) - 1), unsigned);
+                }
+
+                values = cleaned;
             }
+
+            var padding = format.PaddingValue is { } pad ? CountEqual(values, format.Signed ? (short)pad : unchecked((short)(ushort)pad)) : 0;
+            var statistics = format.Signed
+                ? RescaleSigned(values, slope, intercept, floor, output)
+                : RescaleUnsigned(MemoryMarshal.Cast<short, ushort>(values), slope, intercept, floor, output);
+            return statistics with { PaddingPixels = padding };
+        }
+        finally
+        {
+            if (scratch is not null)
+            {
+                ArrayPool<short>.Shared.Return(scratch);
+            }
+        }
+    }
+
+    private static SliceStatistics RescaleSigned(ReadOnlySpan<short> values, float slope, float intercept, float floor, Span<float> output)
+    {
+        var accumulator = new Accumulator(slope, intercept, floor);
+        var vectors = MemoryMarshal.Cast<short, Vector<short>>(values);
+        var outputs = MemoryMarshal.Cast<float, Vector<float>>(output);
+        for (var v = 0; v < vectors.Length; v++)
+        {
+            Vector.Widen(vectors[v], out var low, out var high);
+            outputs[2 * v] = accumulator.Next(Vector.ConvertToSingle(low));
+            outputs[(2 * v) + 1] = accumulator.Next(Vector.ConvertToSingle(high));
+        }
+
+        for (var i = vectors.Length * Vector<short>.Count; i < values.Length; i++)
+        {
+            output[i] = accumulator.Next(values[i]);
+        }
+
+        return accumulator.Result();
+    }
+
+    private static SliceStatistics RescaleUnsigned(ReadOnlySpan<ushort> values, float slope, float intercept, float floor, Span<float> output)
+    {
+        var accumulator = new Accumulator(slope, intercept, floor);
+        var vectors = MemoryMarshal.Cast<ushort, Vector<ushort>>(values);
+        var outputs = MemoryMarshal.Cast<float, Vector<float>>(output);
+        for (var v = 0; v < vectors.Length; v++)
+        {
+            Vector.Widen(vectors[v], out var low, out var high);
+            outputs[2 * v] = accumulator.Next(Vector.ConvertToSingle(low));
+            outputs[(2 * v) + 1] = accumulator.Next(Vector.ConvertToSingle(high));
+        }
+
+        for (var i = vectors.Length * Vector<ushort>.Count; i < values.Length; i++)
+        {
+            output[i] = accumulator.Next(values[i]);
+        }
+
+        return accumulator.Result();
+    }
+
+    private static long CountEqual(ReadOnlySpan<short> values, short target)
+    {
+        long count = 0;
+        var vectors = MemoryMarshal.Cast<short, Vector<short>>(values);
+        var targetVector = new Vector<short>(target);
+        for (var v = 0; v < vectors.Length; v++)
+        {
+            // Equal lanes are all ones (−1); subtracting their sum counts them without a branch per pixel.
+            count -= Vector.Sum(Vector.Equals(vectors[v], targetVector));
+        }
+
+        for (var i = vectors.Length * Vector<short>.Count; i < values.Length; i++)
+        {
+            count += values[i] == target ? 1 : 0;
         }
 
         return count;
     }
 
-    private static void StoredValues16(ReadOnlySpan<byte> bytes, PixelFormat format, bool bigEndian, Span<float> output)
+    /// <summary>Frames other than 16-bit, or whose padding must be told apart from real values: per-step, not fused.</summary>
+    private static SliceStatistics DecodeGeneral(ReadOnlySpan<byte> frame, PixelFormat format, bool bigEndian, double slope, double intercept, float floor, float paddingFill, Span<float> output)
     {
-        var scratch = ArrayPool<short>.Shared.Rent(output.Length);
-        try
+        StoredValues(frame, format, bigEndian, output);
+        long padding = 0;
+        if (format.PaddingValue is { } pad)
         {
-            var values = scratch.AsSpan(0, output.Length);
-            var raw = MemoryMarshal.Cast<byte, short>(bytes);
-            if (bigEndian)
+            var stored = (float)pad;
+            for (var i = 0; i < output.Length; i++)
             {
-                BinaryPrimitives.ReverseEndianness(raw, values);
+                if (output[i] == stored)
+                {
+                    output[i] = float.NaN;
+                    padding++;
+                }
             }
-            else
-            {
-                raw.CopyTo(values);
-            }
+        }
 
-            var unusedHighBits = 15 - format.HighBit;
-            var unusedLowBits = format.HighBit + 1 - format.BitsStored;
-            if (format.Signed)
-            {
-                // Shift the stored bits to the top, then arithmetic-shift down: drops garbage above HighBit and sign-extends.
-                TensorPrimitives.ShiftLeft(values, unusedHighBits, values);
-                TensorPrimitives.ShiftRightArithmetic(values, unusedHighBits + unusedLowBits, values);
-                TensorPrimitives.ConvertChecked<short, float>(values, output);
-            }
-            else
-            {
-                var unsigned = MemoryMarshal.Cast<short, ushort>(values);
-                TensorPrimitives.ShiftRightLogical(unsigned, unusedLowBits, unsigned);
-                TensorPrimitives.BitwiseAnd(unsigned, (ushort)((1 << format.BitsStored) - 1), unsigned);
-                TensorPrimitives.ConvertChecked<ushort, float>(unsigned, output);
-            }
-        }
-        finally
+        TensorPrimitives.Multiply(output, (float)slope, output);
+        TensorPrimitives.Add(output, (float)intercept, output);
+        long belowFloor = 0;
+        for (var i = 0; i < output.Length; i++)
         {
-            ArrayPool<short>.Shared.Return(scratch);
+            if (float.IsNaN(output[i]))
+            {
+                output[i] = paddingFill;
+            }
+            else if (output[i] < floor)
+            {
+                output[i] = floor;
+                belowFloor++;
+            }
         }
+
+        return new SliceStatistics(TensorPrimitives.Min(output), TensorPrimitives.Max(output), TensorPrimitives.Sum(output), padding, belowFloor);
     }
 
-    private static void StoredValues8(ReadOnlySpan<byte> bytes, PixelFormat format, Span<float> output)
+    private static void StoredValues(ReadOnlySpan<byte> bytes, PixelFormat format, bool bigEndian, Span<float> output)
     {
-        var unusedHighBits = 7 - format.HighBit;
+        var bytesPerPixel = format.BitsAllocated / 8;
+        var unusedHighBits = format.BitsAllocated - 1 - format.HighBit;
         var unusedLowBits = format.HighBit + 1 - format.BitsStored;
         for (var i = 0; i < output.Length; i++)
         {
-            output[i] = format.Signed
-                ? (sbyte)(bytes[i] << unusedHighBits) >> (unusedHighBits + unusedLowBits)
-                : (bytes[i] >> unusedLowBits) & ((1 << format.BitsStored) - 1);
+            var pixel = bytes.Slice(i * bytesPerPixel, bytesPerPixel);
+            uint word = bytesPerPixel switch
+            {
+                1 => pixel[0],
+                2 => bigEndian ? BinaryPrimitives.ReadUInt16BigEndian(pixel) : BinaryPrimitives.ReadUInt16LittleEndian(pixel),
+                _ => bigEndian ? BinaryPrimitives.ReadUInt32BigEndian(pixel) : BinaryPrimitives.ReadUInt32LittleEndian(pixel),
+            };
+            var aligned = word << (32 - format.BitsAllocated + unusedHighBits);
+            var shift = 32 - format.BitsAllocated + unusedHighBits + unusedLowBits;
+            output[i] = format.Signed ? (int)aligned >> shift : aligned >> shift;
         }
     }
 
-    private static void StoredValues32(ReadOnlySpan<byte> bytes, PixelFormat format, bool bigEndian, Span<float> output)
+    /// <summary>Rescale, floor, and the running min, max, sum and floor count, kept in vector lanes.</summary>
+    private struct Accumulator(float slope, float intercept, float floor)
     {
-        var unusedHighBits = 31 - format.HighBit;
-        var unusedLowBits = format.HighBit + 1 - format.BitsStored;
-        for (var i = 0; i < output.Length; i++)
+        private readonly Vector<float> slopes = new(slope);
+        private readonly Vector<float> intercepts = new(intercept);
+        private readonly Vector<float> floors = new(floor);
+        private Vector<float> minimum = new(float.PositiveInfinity);
+        private Vector<float> maximum = new(float.NegativeInfinity);
+        private Vector<double> sum = Vector<double>.Zero;
+        private Vector<int> belowFloor = Vector<int>.Zero;
+        private float scalarMinimum = float.PositiveInfinity;
+        private float scalarMaximum = float.NegativeInfinity;
+        private double scalarSum;
+        private long scalarBelowFloor;
+
+        public Vector<float> Next(Vector<float> stored)
         {
-            var word = bigEndian ? BinaryPrimitives.ReadUInt32BigEndian(bytes[(i * 4)..]) : BinaryPrimitives.ReadUInt32LittleEndian(bytes[(i * 4)..]);
-            output[i] = format.Signed
-                ? (int)(word << unusedHighBits) >> (unusedHighBits + unusedLowBits)
-                : (word << unusedHighBits) >> (unusedHighBits + unusedLowBits);
+            var value = Vector.FusedMultiplyAdd(stored, slopes, intercepts);
+            belowFloor -= Vector.LessThan(value, floors);
+            value = Vector.Max(value, floors);
+            minimum = Vector.Min(minimum, value);
+            maximum = Vector.Max(maximum, value);
+            Vector.Widen(value, out var low, out var high);
+            sum += low + high;
+            return value;
+        }
+
+        public float Next(float stored)
+        {
+            var value = (stored * slope) + intercept;
+            if (value < floor)
+            {
+                value = floor;
+                scalarBelowFloor++;
+            }
+
+            scalarMinimum = Math.Min(scalarMinimum, value);
+            scalarMaximum = Math.Max(scalarMaximum, value);
+            scalarSum += value;
+            return value;
+        }
+
+        public readonly SliceStatistics Result()
+        {
+            var min = scalarMinimum;
+            var max = scalarMaximum;
+            for (var lane = 0; lane < Vector<float>.Count; lane++)
+            {
+                min = Math.Min(min, minimum[lane]);
+                max = Math.Max(max, maximum[lane]);
+            }
+
+            return new SliceStatistics(min, max, Vector.Sum(sum) + scalarSum, 0, Vector.Sum(belowFloor) + scalarBelowFloor);
         }
     }
 }

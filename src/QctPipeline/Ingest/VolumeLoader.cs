@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Numerics.Tensors;
 using QctPipeline.Dicom;
@@ -24,38 +25,39 @@ public static class VolumeLoader
     {
         var geometry = series.Geometry ?? throw new InvalidOperationException($"series {series.Label} is not usable: {series.SkipReason}");
         var isCt = series.Metadata.Modality == "CT";
-        var fill = isCt ? AirHu : 0f;
+        var floor = isCt ? AirHu : float.NegativeInfinity;
+        var paddingFill = isCt ? AirHu : 0f;
         var sliceLength = series.Rows * series.Columns;
-        var stack = new float[(long)series.Frames.Count * sliceLength];
+        var stack = GC.AllocateUninitializedArray<float>(series.Frames.Count * sliceLength);
         var warnings = new ConcurrentBag<string>();
-        var paddedPixels = 0L;
+        var statistics = SliceStatistics.Empty;
+        var gate = new object();
 
         var slicesByFile = series.Frames.Select((frame, index) => (frame, index)).GroupBy(f => f.frame.FilePath).ToArray();
         Parallel.ForEach(slicesByFile, new ParallelOptions { MaxDegreeOfParallelism = options.MaxParallelism }, file =>
         {
-            var padded = DecodeFile(file.Key, file.ToArray(), stack, sliceLength, fill, warnings);
-            Interlocked.Add(ref paddedPixels, padded);
+            var fileStatistics = DecodeFile(file.Key, file.ToArray(), stack, sliceLength, floor, paddingFill, warnings);
+            lock (gate)
+            {
+                statistics = statistics.Add(fileStatistics);
+            }
         });
 
         var notes = new List<string>(series.Warnings);
         notes.AddRange(warnings.Distinct().Order(StringComparer.Ordinal));
-        if (paddedPixels > 0)
+        if (statistics.PaddingPixels > 0)
         {
-            notes.Add($"{paddedPixels} pixels hold PixelPaddingValue: set to {fill} {(isCt ? "HU (air)" : string.Empty)}".TrimEnd());
+            notes.Add($"{statistics.PaddingPixels} pixels hold PixelPaddingValue: set to {paddingFill}{(isCt ? " HU (air)" : string.Empty)}");
         }
 
-        if (isCt)
+        if (statistics.BelowFloor > 0)
         {
-            var belowAir = ClampBelowAir(stack);
-            if (belowAir > 0)
-            {
-                notes.Add($"{belowAir} voxels below {AirHu} HU (outside the reconstruction circle) set to {AirHu} HU");
-            }
+            notes.Add($"{statistics.BelowFloor} voxels below {AirHu} HU (padding, outside the reconstruction circle) set to {AirHu} HU");
         }
 
         if (geometry.IsTilted)
         {
-            UndoTilt(stack, series.Columns, series.Rows, geometry, fill);
+            UndoTilt(stack, series.Columns, series.Rows, geometry, paddingFill);
         }
 
         var (voxels, sliceCount) = geometry.UnevenSpacing
@@ -70,96 +72,110 @@ public static class VolumeLoader
             geometry.RowDirection,
             geometry.ColumnDirection,
             geometry.Normal);
-        var summary = new HuSummary(TensorPrimitives.Min(voxels), TensorPrimitives.Max(voxels), Mean(voxels));
+        var summary = geometry.IsTilted || geometry.UnevenSpacing
+            ? Summarize(voxels)
+            : new HuSummary(statistics.Min, statistics.Max, statistics.Sum / voxels.Length);
         return new LoadedSeries(series, new CtVolume(volumeGeometry, voxels), summary, notes);
     }
 
-    private static long DecodeFile(string path, (ImageFrame Frame, int Index)[] slices, float[] stack, int sliceLength, float fill, ConcurrentBag<string> warnings)
+    private static SliceStatistics DecodeFile(string path, (ImageFrame Frame, int Index)[] slices, float[] stack, int sliceLength, float floor, float paddingFill, ConcurrentBag<string> warnings)
     {
-        DicomFile file;
+        byte[] buffer;
+        int length;
         try
         {
-            file = DicomFile.Parse(path, File.ReadAllBytes(path));
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+            var fileLength = RandomAccess.GetLength(handle);
+            if (fileLength > int.MaxValue)
+            {
+                throw new DicomFormatException($"{path}: {fileLength} bytes is too large for one image file");
+            }
+
+            length = (int)fileLength;
+            buffer = ArrayPool<byte>.Shared.Rent(length);
+            var read = 0;
+            while (read < length)
+            {
+                var got = RandomAccess.Read(handle, buffer.AsSpan(read, length - read), read);
+                read += got > 0 ? got : throw new DicomFormatException($"{path}: file shrank while being read");
+            }
         }
         catch (IOException ex)
         {
             throw new DicomFormatException($"{path}: cannot be read: {ex.Message}");
         }
-        catch (DicomFormatException ex)
+
+        try
+        {
+            var file = DicomFile.Parse(path, buffer.AsMemory(0, length));
+            var format = slices[0].Frame.Pixels!;
+            var frames = FrameBytes(file, format, slices[0].Frame.FramesInFile, warnings);
+            var statistics = SliceStatistics.Empty;
+            foreach (var (frame, index) in slices)
+            {
+                statistics = statistics.Add(PixelDecoder.Decode(
+                    frames[frame.FrameIndex].Span, format, file.TransferSyntax.BigEndian, frame.RescaleSlope, frame.RescaleIntercept, floor, paddingFill, stack.AsSpan(index * sliceLength, sliceLength)));
+            }
+
+            return statistics;
+        }
+        catch (DicomFormatException ex) when (!ex.Message.StartsWith(path, StringComparison.Ordinal))
         {
             throw new DicomFormatException($"{path}: {ex.Message}");
         }
-
-        var header = slices[0].Frame;
-        var format = header.Pixels!;
-        var frames = FrameBytes(file, format, header.FramesInFile, warnings);
-        long padded = 0;
-        foreach (var (frame, index) in slices)
+        finally
         {
-            padded += PixelDecoder.Decode(frames[frame.FrameIndex].Span, format, file.TransferSyntax.BigEndian, frame.RescaleSlope, frame.RescaleIntercept, fill, stack.AsSpan((int)((long)index * sliceLength), sliceLength));
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static HuSummary Summarize(float[] voxels)
+    {
+        double sum = 0;
+        const int chunk = 1 << 16;
+        for (var start = 0; start < voxels.Length; start += chunk)
+        {
+            sum += TensorPrimitives.Sum(voxels.AsSpan(start, Math.Min(chunk, voxels.Length - start)));
         }
 
-        return padded;
+        return new HuSummary(TensorPrimitives.Min(voxels), TensorPrimitives.Max(voxels), voxels.Length == 0 ? 0 : sum / voxels.Length);
     }
 
     /// <summary>Each frame's stored values, native layout, little endian unless the syntax is big endian.</summary>
     private static ReadOnlyMemory<byte>[] FrameBytes(DicomFile file, PixelFormat format, int frameCount, ConcurrentBag<string> warnings)
     {
-        var pixelData = file.Dataset.Find(DicomTag.PixelData) ?? throw new DicomFormatException($"{file.Path}: no pixel data");
+        var pixelData = file.Dataset.Find(DicomTag.PixelData) ?? throw new DicomFormatException("no pixel data");
         var frameLength = format.FrameLength;
         var syntax = file.TransferSyntax;
-        try
+        switch (syntax.Pixels)
         {
-            switch (syntax.Pixels)
-            {
-                case PixelEncoding.Native:
-                    var needed = (long)frameLength * frameCount;
-                    if (pixelData.Value.Length < needed)
-                    {
-                        throw new DicomFormatException($"pixel data holds {pixelData.Value.Length} bytes; {format.Rows}x{format.Columns}x{frameCount} frames at {format.BitsAllocated} bits need {needed}");
-                    }
+            case PixelEncoding.Native:
+                var needed = (long)frameLength * frameCount;
+                if (pixelData.Value.Length < needed)
+                {
+                    throw new DicomFormatException($"pixel data holds {pixelData.Value.Length} bytes; {format.Rows}x{format.Columns}x{frameCount} frames at {format.BitsAllocated} bits need {needed}");
+                }
 
-                    if (pixelData.Value.Length > needed + 1)
-                    {
-                        warnings.Add($"{file.Path}: pixel data is {pixelData.Value.Length - needed} bytes longer than the image; the excess is ignored");
-                    }
+                if (pixelData.Value.Length > needed + 1)
+                {
+                    warnings.Add($"{file.Path}: pixel data is {pixelData.Value.Length - needed} bytes longer than the image; the excess is ignored");
+                }
 
-                    return Enumerable.Range(0, frameCount).Select(f => pixelData.Value.Slice(f * frameLength, frameLength)).ToArray();
-                case PixelEncoding.Rle:
-                    return EncapsulatedFrames.Split(pixelData.Fragments, frameCount).Select(encoded =>
-                    {
-                        var decoded = new byte[frameLength];
-                        RleDecoder.DecodeFrame(encoded.Span, format.Rows, format.Columns, format.SamplesPerPixel, format.BitsAllocated, decoded);
-                        return (ReadOnlyMemory<byte>)decoded;
-                    }).ToArray();
-                case PixelEncoding.Unsupported:
-                    throw new DicomFormatException($"pixel data in {syntax.Name} cannot be decoded");
-                default:
-                    var all = new byte[(long)frameLength * frameCount];
-                    GdcmDecoder.DecodeFile(file.Path, all);
-                    return Enumerable.Range(0, frameCount).Select(f => new ReadOnlyMemory<byte>(all, f * frameLength, frameLength)).ToArray();
-            }
+                return Enumerable.Range(0, frameCount).Select(f => pixelData.Value.Slice(f * frameLength, frameLength)).ToArray();
+            case PixelEncoding.Rle:
+                return EncapsulatedFrames.Split(pixelData.Fragments, frameCount).Select(encoded =>
+                {
+                    var decoded = new byte[frameLength];
+                    RleDecoder.DecodeFrame(encoded.Span, format.Rows, format.Columns, format.SamplesPerPixel, format.BitsAllocated, decoded);
+                    return (ReadOnlyMemory<byte>)decoded;
+                }).ToArray();
+            case PixelEncoding.Unsupported:
+                throw new DicomFormatException($"pixel data in {syntax.Name} cannot be decoded");
+            default:
+                var all = new byte[(long)frameLength * frameCount];
+                GdcmDecoder.DecodeFile(file.Path, all);
+                return Enumerable.Range(0, frameCount).Select(f => new ReadOnlyMemory<byte>(all, f * frameLength, frameLength)).ToArray();
         }
-        catch (DicomFormatException ex)
-        {
-            throw new DicomFormatException($"{file.Path}: {ex.Message}");
-        }
-    }
-
-    private static long ClampBelowAir(float[] voxels)
-    {
-        long count = 0;
-        var span = voxels.AsSpan();
-        for (var i = 0; i < span.Length; i++)
-        {
-            if (span[i] < AirHu)
-            {
-                span[i] = AirHu;
-                count++;
-            }
-        }
-
-        return count;
     }
 
     /// <summary>
@@ -222,17 +238,5 @@ public static class VolumeLoader
         }
 
         return (output, count);
-    }
-
-    private static double Mean(float[] voxels)
-    {
-        double sum = 0;
-        const int chunk = 1 << 16;
-        for (var start = 0; start < voxels.Length; start += chunk)
-        {
-            sum += TensorPrimitives.Sum(voxels.AsSpan(start, Math.Min(chunk, voxels.Length - start)));
-        }
-
-        return voxels.Length == 0 ? 0 : sum / voxels.Length;
     }
 }

@@ -177,7 +177,7 @@ public sealed class DicomParserTests
         var file = DicomFile.Parse(path, File.ReadAllBytes(path));
         var frame = FrameReader.Frames(file)[0];
         var values = new float[frame.Pixels!.Rows * frame.Pixels.Columns];
-        PixelDecoder.Decode(file.Dataset.Find(DicomTag.PixelData)!.Value.Span, frame.Pixels, file.TransferSyntax.BigEndian, 1, 0, 0, values);
+        PixelDecoder.Decode(file.Dataset.Find(DicomTag.PixelData)!.Value.Span, frame.Pixels, file.TransferSyntax.BigEndian, 1, 0, float.NegativeInfinity, 0, values);
         return values;
     }
 
