@@ -19,27 +19,11 @@ internal static class ExitCodes
         {
             return body();
         }
-        catch (FileNotFoundException ex)
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or DicomFormatException or NiftiFormatException)
         {
             return Fail(ex.Message, UnreadableInput);
         }
-        catch (DirectoryNotFoundException ex)
-        {
-            return Fail(ex.Message, UnreadableInput);
-        }
-        catch (DicomFormatException ex)
-        {
-            return Fail(ex.Message, UnreadableInput);
-        }
-        catch (NiftiFormatException ex)
-        {
-            return Fail(ex.Message, UnreadableInput);
-        }
-        catch (IOException ex)
-        {
-            return Fail(ex.Message, Failure);
-        }
-        catch (UnauthorizedAccessException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return Fail(ex.Message, Failure);
         }

@@ -70,23 +70,7 @@ public sealed record DicomFile(string Path, TransferSyntax TransferSyntax, Dicom
         {
             var metaBuilder = new DicomDatasetBuilder(bytes, bigEndian: false);
             var walker = new DicomElementWalker(bytes.Span, metaStart, explicitVR: true, bigEndian: false, bufferIsWholeFile, stopAtPixelData: false);
-            while (walker.TryPeekGroup(out var group) && group == 0x0002)
-            {
-                var status = walker.Read(out var token);
-                if (status == DicomReadStatus.NeedMoreData)
-                {
-                    return false;
-                }
-
-                if (status == DicomReadStatus.End)
-                {
-                    break;
-                }
-
-                metaBuilder.Add(token);
-            }
-
-            if (!bufferIsWholeFile && walker.Position + 8 > bytes.Length)
+            if (!Walk(ref walker, metaBuilder, metaGroupOnly: true) || (!bufferIsWholeFile && walker.Position + 8 > bytes.Length))
             {
                 return false;
             }
@@ -125,23 +109,32 @@ public sealed record DicomFile(string Path, TransferSyntax TransferSyntax, Dicom
 
         var builder = new DicomDatasetBuilder(datasetBytes, syntax.BigEndian);
         var datasetWalker = new DicomElementWalker(datasetBytes.Span, datasetStart, syntax.ExplicitVR, syntax.BigEndian, bufferIsWholeFile || syntax.Deflated, stopAtPixelData);
-        while (true)
+        if (!Walk(ref datasetWalker, builder, metaGroupOnly: false))
         {
-            var status = datasetWalker.Read(out var token);
-            if (status == DicomReadStatus.NeedMoreData)
-            {
-                return false;
-            }
-
-            if (status == DicomReadStatus.End)
-            {
-                break;
-            }
-
-            builder.Add(token);
+            return false;
         }
 
         file = new DicomFile(path, syntax, meta, builder.Build(), assumptions);
+        return true;
+    }
+
+    /// <summary>Feeds the walk to the builder; false when the buffer ran out before the walk could finish.</summary>
+    private static bool Walk(ref DicomElementWalker walker, DicomDatasetBuilder builder, bool metaGroupOnly)
+    {
+        while (!metaGroupOnly || (walker.TryPeekGroup(out var group) && group == 0x0002))
+        {
+            switch (walker.Read(out var token))
+            {
+                case DicomReadStatus.NeedMoreData:
+                    return false;
+                case DicomReadStatus.End:
+                    return true;
+                default:
+                    builder.Add(token);
+                    break;
+            }
+        }
+
         return true;
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.IO.Compression;
 using System.Text;
 
 namespace QctPipeline.Dicom;
@@ -63,8 +64,12 @@ public sealed class DicomWriter
         return this;
     }
 
-    /// <summary>Writes the file with a meta group naming the SOP class and instance from the data set.</summary>
-    public void WriteFile(string path)
+    /// <summary>
+    /// Writes the file with a meta group naming the SOP class and instance from the data set. With
+    /// <paramref name="deflate"/> the data set is raw-deflated after the meta group (Deflated Explicit VR Little
+    /// Endian, PS3.5 A.5): lossless and about half the size for CT, for files that are committed or shipped.
+    /// </summary>
+    public void WriteFile(string path, bool deflate = false)
     {
         var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
@@ -73,7 +78,7 @@ public sealed class DicomWriter
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                WriteTo(stream);
+                WriteTo(stream, deflate);
             }
 
             File.Move(temporary, path, overwrite: true);
@@ -84,20 +89,21 @@ public sealed class DicomWriter
         }
     }
 
-    public byte[] ToBytes()
+    public byte[] ToBytes(bool deflate = false)
     {
         using var stream = new MemoryStream();
-        WriteTo(stream);
+        WriteTo(stream, deflate);
         return stream.ToArray();
     }
 
-    private void WriteTo(Stream stream)
+    private void WriteTo(Stream stream, bool deflate)
     {
+        var syntax = deflate ? TransferSyntax.DeflatedExplicitVRLittleEndian : TransferSyntax.ExplicitVRLittleEndian;
         var meta = new DicomWriter()
             .AddBytes(new DicomTag(0x0002, 0x0001), DicomVR.OB, new byte[] { 0, 1 })
             .Add(new DicomTag(0x0002, 0x0002), DicomVR.UI, StringValue(DicomTag.SopClassUid))
             .Add(new DicomTag(0x0002, 0x0003), DicomVR.UI, StringValue(DicomTag.SopInstanceUid))
-            .Add(DicomTag.TransferSyntaxUid, DicomVR.UI, TransferSyntax.ExplicitVRLittleEndian.Uid)
+            .Add(DicomTag.TransferSyntaxUid, DicomVR.UI, syntax.Uid)
             .Add(new DicomTag(0x0002, 0x0012), DicomVR.UI, ImplementationClassUid)
             .Add(new DicomTag(0x0002, 0x0013), DicomVR.SH, "QCTPIPELINE");
         var metaBytes = new MemoryStream();
@@ -110,7 +116,14 @@ public sealed class DicomWriter
         WriteElement(stream, DicomTag.FileMetaInformationGroupLength, DicomVR.UL, groupLength);
         metaBytes.Position = 0;
         metaBytes.CopyTo(stream);
-        WriteElements(stream);
+        if (!deflate)
+        {
+            WriteElements(stream);
+            return;
+        }
+
+        using var deflater = new DeflateStream(stream, CompressionLevel.SmallestSize, leaveOpen: true);
+        WriteElements(deflater);
     }
 
     /// <summary>The root under which this project's UIDs are made (UUID-derived, PS3.5 B.2).</summary>

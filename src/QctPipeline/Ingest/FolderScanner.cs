@@ -44,6 +44,11 @@ public static class FolderScanner
             {
                 problems.Add(new FileProblem(file, "cannot be read: permission denied"));
             }
+            catch (Exception ex) when (ex is ArgumentException or OverflowException or IndexOutOfRangeException or InvalidOperationException)
+            {
+                // A reader defect must cost one file, not the survey; the type names the defect for its report.
+                problems.Add(new FileProblem(file, $"unreadable ({ex.GetType().Name}: {ex.Message})"));
+            }
         });
 
         var ordered = frames.OrderBy(f => f.Order).SelectMany(f => f.Frames).ToArray();
@@ -85,6 +90,7 @@ public static class FolderScanner
                             problems.Add(new FileProblem(directory.FullName, "symbolic link to a folder, not followed"));
                         }
                     }
+                    // Hidden files are system litter (.DS_Store) or writes in progress (ours are .name.tmp until renamed).
                     else if (entry is FileInfo file && !file.Name.StartsWith('.'))
                     {
                         files.Add(file.FullName);

@@ -12,11 +12,13 @@ public static class FrameReader
         var header = file.Dataset;
         var notes = new List<string>(file.Assumptions);
         var pixels = ReadPixelFormat(header);
-        var frameCount = pixels is null ? 1 : (int)Math.Max(1, header.GetInteger(DicomTag.NumberOfFrames) ?? 1);
-        if (frameCount > 100_000)
+        var declaredFrames = pixels is null ? 1 : header.GetInteger(DicomTag.NumberOfFrames) ?? 1;
+        if (declaredFrames is < 1 or > 100_000)
         {
-            throw new DicomFormatException($"NumberOfFrames {frameCount} is implausible");
+            throw new DicomFormatException($"NumberOfFrames {declaredFrames} is not a usable frame count");
         }
+
+        var frameCount = (int)declaredFrames;
 
         var shared = header.GetSequence(DicomTag.SharedFunctionalGroupsSequence).FirstOrDefault();
         var perFrame = header.GetSequence(DicomTag.PerFrameFunctionalGroupsSequence);
