@@ -22,3 +22,4 @@ if ! command -v dotnet >/dev/null 2>&1; then
   echo "qct: the .NET 10 SDK (dotnet) is required and is not on PATH" >&2
   exit 1
 fi
+"$(dirname "${BASH_SOURCE[0]}")/fetch-onnxruntime.sh"
