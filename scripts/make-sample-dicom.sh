@@ -6,7 +6,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [ "$#" -gt 0 ]; then qct=("$@"); else qct=("$root/qct"); fi
 out="$root/sample-dicom"
-common=(--matrix 256 --fov 384 --slice-thickness 2.5 --slice-spacing 2.5 --from T10 --to L3 --noise 14 --deflate --preview)
+common=(--matrix 256 --fov 384 --slice-thickness 2.5 --slice-spacing 2.5 --from T10 --to L3 --noise 14 --deflate)
 
 rm -rf "$out"
 mkdir -p "$out"

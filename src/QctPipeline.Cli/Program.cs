@@ -6,6 +6,7 @@ var root = new RootCommand("QctPipeline: volumetric bone mineral density of L1 f
 root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(PhantomCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

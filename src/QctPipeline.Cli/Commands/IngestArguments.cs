@@ -46,6 +46,14 @@ internal sealed class IngestArguments
             return (survey, ExitCodes.Ok);
         }
 
+        if (survey.Series.Count == 0)
+        {
+            foreach (var ignored in survey.Ignored)
+            {
+                Console.Error.WriteLine($"{ignored.Path}: {ignored.Reason}");
+            }
+        }
+
         foreach (var series in survey.Series)
         {
             Console.Error.WriteLine($"series {series.Label}: {series.SkipReason ?? "usable but not requested"}");

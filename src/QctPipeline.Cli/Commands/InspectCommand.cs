@@ -36,7 +36,8 @@ internal sealed record InspectReport(
     string? SelectedSeriesInstanceUid,
     string SelectionReason,
     IReadOnlyList<SeriesReport> Series,
-    IReadOnlyList<FileProblem> Problems)
+    IReadOnlyList<FileProblem> Problems,
+    IReadOnlyList<FileProblem> IgnoredFiles)
 {
     public static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -51,11 +52,12 @@ internal sealed record InspectReport(
         survey.Selection.Selected?.SeriesInstanceUid,
         survey.Selection.Reason,
         survey.Series.Select(s => SeriesReport.From(s, ReferenceEquals(s, survey.Selection.Selected) ? loaded : null)).ToArray(),
-        survey.Problems);
+        survey.Problems,
+        survey.Ignored);
 
     public string ToText()
     {
-        var lines = new List<string> { $"{Input}: {FilesSeen} files, {Series.Count} series" };
+        var lines = new List<string> { $"{Input}: {FilesSeen} files, {Series.Count} series, {Problems.Count} unreadable, {IgnoredFiles.Count} not DICOM (ignored)" };
         foreach (var series in Series)
         {
             var mark = series.Selected ? "*" : series.SkipReason is null ? "+" : "-";

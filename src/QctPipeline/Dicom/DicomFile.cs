@@ -158,7 +158,7 @@ public sealed record DicomFile(string Path, TransferSyntax TransferSyntax, Dicom
 
         if (bytes.Length < 8 || !LooksLikeBareDataset(bytes))
         {
-            throw new DicomFormatException("not a DICOM file (no 'DICM' marker and no plausible data set at the start)");
+            throw new NotDicomException("not a DICOM file (no 'DICM' marker and no plausible data set at the start)");
         }
 
         return 0;

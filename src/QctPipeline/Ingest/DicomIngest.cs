@@ -1,7 +1,7 @@
 namespace QctPipeline.Ingest;
 
 /// <summary>What a survey of an input found: every series with its fate, the unreadable files, the choice.</summary>
-public sealed record IngestSurvey(string Input, int FilesSeen, IReadOnlyList<SeriesCandidate> Series, IReadOnlyList<FileProblem> Problems, SeriesSelection Selection);
+public sealed record IngestSurvey(string Input, int FilesSeen, IReadOnlyList<SeriesCandidate> Series, IReadOnlyList<FileProblem> Problems, IReadOnlyList<FileProblem> Ignored, SeriesSelection Selection);
 
 /// <summary>The ingest stage's surface: survey an input (headers only), then load the chosen series.</summary>
 public static class DicomIngest
@@ -10,7 +10,7 @@ public static class DicomIngest
     {
         var scan = FolderScanner.Scan(input, options.MaxParallelism);
         var series = SeriesAssembler.Assemble(scan.Frames, options);
-        return new IngestSurvey(input, scan.FilesSeen, series, scan.Problems, SeriesSelector.Select(series, options));
+        return new IngestSurvey(input, scan.FilesSeen, series, scan.Problems, scan.Ignored, SeriesSelector.Select(series, options));
     }
 
     public static LoadedSeries Load(SeriesCandidate series, IngestOptions options) => VolumeLoader.Load(series, options);

@@ -6,7 +6,9 @@ namespace QctPipeline.Ingest;
 /// <summary>A file the scan could not use, and why.</summary>
 public sealed record FileProblem(string Path, string Reason);
 
-public sealed record ScanResult(IReadOnlyList<ImageFrame> Frames, IReadOnlyList<FileProblem> Problems, int FilesSeen);
+/// <param name="Problems">DICOM files (or folders) that could not be read.</param>
+/// <param name="Ignored">Files that are not DICOM at all, and DICOMDIR indexes.</param>
+public sealed record ScanResult(IReadOnlyList<ImageFrame> Frames, IReadOnlyList<FileProblem> Problems, IReadOnlyList<FileProblem> Ignored, int FilesSeen);
 
 /// <summary>Finds every file under a folder (or takes a single file) and reads its headers, in parallel.</summary>
 public static class FolderScanner
@@ -18,6 +20,7 @@ public static class FolderScanner
         var files = EnumerateFiles(path, out var enumerationProblems);
         var frames = new ConcurrentBag<(int Order, IReadOnlyList<ImageFrame> Frames)>();
         var problems = new ConcurrentBag<FileProblem>(enumerationProblems);
+        var ignored = new ConcurrentBag<FileProblem>();
         Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = maxParallelism }, index =>
         {
             var file = files[index];
@@ -26,11 +29,15 @@ public static class FolderScanner
                 var parsed = DicomFile.ReadHeader(file);
                 if (parsed.Meta.GetString(new DicomTag(0x0002, 0x0002)) == MediaStorageDirectorySopClass)
                 {
-                    problems.Add(new FileProblem(file, "DICOMDIR (media directory index), not an image"));
+                    ignored.Add(new FileProblem(file, "DICOMDIR (media directory index), not an image"));
                     return;
                 }
 
                 frames.Add((index, FrameReader.Frames(parsed)));
+            }
+            catch (NotDicomException ex)
+            {
+                ignored.Add(new FileProblem(file, ex.Message));
             }
             catch (DicomFormatException ex)
             {
@@ -52,9 +59,10 @@ public static class FolderScanner
         });
 
         var ordered = frames.OrderBy(f => f.Order).SelectMany(f => f.Frames).ToArray();
-        var orderedProblems = problems.OrderBy(p => p.Path, StringComparer.Ordinal).ToArray();
-        return new ScanResult(ordered, orderedProblems, files.Count);
+        return new ScanResult(ordered, ByPath(problems), ByPath(ignored), files.Count);
     }
+
+    private static FileProblem[] ByPath(IEnumerable<FileProblem> entries) => entries.OrderBy(p => p.Path, StringComparer.Ordinal).ToArray();
 
     /// <summary>Regular files only, sorted; symbolic links to folders are not followed (no loops), unreadable folders reported.</summary>
     private static List<string> EnumerateFiles(string path, out List<FileProblem> problems)

@@ -86,9 +86,8 @@ public sealed class FileProblemTests : IDisposable
         var survey = Survey();
 
         Assert.NotNull(survey.Selection.Selected);
-        Assert.Equal(
-            [(folder.File("empty.dcm"), "empty file (0 bytes)"), (folder.File("notes.txt"), "not a DICOM file (no 'DICM' marker and no plausible data set at the start)")],
-            survey.Problems.Select(p => (p.Path, p.Reason)));
+        Assert.Equal([(folder.File("empty.dcm"), "empty file (0 bytes)")], survey.Problems.Select(p => (p.Path, p.Reason)));
+        Assert.Equal([(folder.File("notes.txt"), "not a DICOM file (no 'DICM' marker and no plausible data set at the start)")], survey.Ignored.Select(p => (p.Path, p.Reason)));
     }
 
     [Fact]

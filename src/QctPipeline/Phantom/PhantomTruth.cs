@@ -1,0 +1,132 @@
+using System.Numerics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace QctPipeline.Phantom;
+
+/// <summary>The known answer for a generated study, written as truth.json next to the series.</summary>
+public sealed record PhantomTruth
+{
+    public const int FormatVersion = 1;
+
+    public int TruthVersion { get; init; } = FormatVersion;
+
+    public required string Generator { get; init; }
+
+    public required long Seed { get; init; }
+
+    public required PhantomOptions Options { get; init; }
+
+    /// <summary>Values drawn from the seed (or taken from options) that shape the anatomy.</summary>
+    public required IReadOnlyDictionary<string, double> Drawn { get; init; }
+
+    public required string LabelConvention { get; init; }
+
+    public required IReadOnlyList<KeyValuePair<string, int>> LabelMap { get; init; }
+
+    public required IReadOnlyDictionary<string, string> Files { get; init; }
+
+    public required SeriesTruth Series { get; init; }
+
+    public required PhysicsTruth Physics { get; init; }
+
+    public required IReadOnlyList<LevelTruth> Levels { get; init; }
+
+    public required CalibrationPhantomTruth? CalibrationPhantom { get; init; }
+
+    public required LesionTruth? Lesion { get; init; }
+
+    public required IReadOnlyList<string> ScrewLevels { get; init; }
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    public static PhantomTruth FromJson(string json) =>
+        JsonSerializer.Deserialize<PhantomTruth>(json, JsonOptions) ?? throw new JsonException("truth.json is empty");
+}
+
+/// <summary>
+/// The series as written; positions and directions in DICOM patient coordinates (LPS, mm). SliceSpacingMm is the
+/// table step between slices; with gantry tilt the spacing along the image normal is smaller by cos(tilt).
+/// </summary>
+public sealed record SeriesTruth(
+    string StudyInstanceUid,
+    string SeriesInstanceUid,
+    string FrameOfReferenceUid,
+    string PatientId,
+    DateOnly StudyDate,
+    string PatientPosition,
+    double Kvp,
+    string ConvolutionKernel,
+    string? ContrastBolusAgent,
+    int Rows,
+    int Columns,
+    int SliceCount,
+    double PixelSpacingMm,
+    double SliceThicknessMm,
+    double SliceSpacingMm,
+    double SliceSpacingAlongNormalMm,
+    int SubPlanesPerSlice,
+    double GantryTiltDegrees,
+    double TableHeightMm,
+    double[] ImageOrientationPatient,
+    double[] FirstImagePositionPatient,
+    double[] LastImagePositionPatient,
+    double[] TableDirection,
+    string TransferSyntaxUid,
+    double RescaleIntercept,
+    double RescaleSlope,
+    double[] AnatomyToPatientRotation,
+    double[] AnatomyToPatientTranslation);
+
+/// <summary>The HU model at this kVp: a line per material (HU = intercept + slope × density) and fixed tissues' HU.</summary>
+public sealed record PhysicsTruth(
+    double Kvp,
+    double MeanDetectedEnergyKeV,
+    string Model,
+    double HuPerMgPerCm3Iodine,
+    IReadOnlyList<HuLine> Lines,
+    IReadOnlyDictionary<string, double> TissueHu);
+
+/// <summary>
+/// One vertebra. TrueVbmd is the mean HA density of its trabecular core as rendered (texture included); the HU line
+/// maps it to the core's noise-free mean HU. Centroid and volume are of the body alone, computed on a 0.5 mm grid.
+/// </summary>
+public sealed record LevelTruth(
+    string Name,
+    int LabelCode,
+    bool RibBearing,
+    bool FullyInScan,
+    double TrueVbmdMgPerCm3,
+    double NominalVbmdMgPerCm3,
+    double MarrowFatFraction,
+    double MarrowIodineMgPerCm3,
+    HuLine TrabecularHuLine,
+    double ExpectedTrabecularHu,
+    double[] BodyCentroidLps,
+    double[] SuperiorAxisLps,
+    double BodyVolumeMm3,
+    double TrabecularCoreVolumeMm3,
+    double BodyWidthMm,
+    double BodyDepthMm,
+    double BodyHeightMm,
+    double CorticalShellMm,
+    double AnteriorHeightLoss);
+
+public sealed record CalibrationPhantomTruth(CalibrationPhantomKind Kind, string Note, IReadOnlyList<CalibrationRod> Rods);
+
+public sealed record LesionTruth(LesionKind Kind, string Level, double DiameterMm, double[] CentreLps);
+
+internal static class TruthVectors
+{
+    public static double[] Of(Vector3 v) => [Math.Round(v.X, 4), Math.Round(v.Y, 4), Math.Round(v.Z, 4)];
+
+    public static double[] Of(Domain.Vector3 v) => [Math.Round(v.X, 4), Math.Round(v.Y, 4), Math.Round(v.Z, 4)];
+}

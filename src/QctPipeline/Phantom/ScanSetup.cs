@@ -1,0 +1,195 @@
+using System.Numerics;
+using QctPipeline.Domain;
+using Vector3 = System.Numerics.Vector3;
+
+namespace QctPipeline.Phantom;
+
+/// <summary>
+/// Where the patient lies and how the series samples space: the rigid placement of the anatomy in DICOM patient
+/// coordinates (origin at the isocentre; re-positioning drawn per study), the table and calibration phantom in scanner
+/// space, and the slice planes.
+/// <para>
+/// Image orientation: supine patients (HFS, FFS) are reconstructed in the usual radiological display, rows along +x
+/// (patient left) and columns along +y (posterior), as scanners do for both; prone (HFP) images keep the scanner's
+/// view, rows along −x and columns along −y. Gantry tilt turns the column direction about x while slices still step
+/// along the table (z), so a tilted stack is sheared, as real tilted acquisitions are. HFS series run head to feet,
+/// FFS feet to head.
+/// </para>
+/// </summary>
+public sealed class ScanSetup
+{
+    private const float PadThicknessMm = 5;
+    private const float TableThicknessMm = 55;
+    private readonly List<PaintOperation> scannerOperations = [];
+    private readonly List<CalibrationRod> rods = [];
+    private readonly Quaternion inverseRotation;
+
+    public ScanSetup(PhantomOptions options, PhantomAnatomy anatomy, CtNumberModel physics)
+    {
+        var random = PhantomRandom.Stream(options.Seed, $"scan/{options.StudyDate:yyyyMMdd}/position");
+        var rotationSd = options.PositioningRotationDegrees * Math.PI / 180;
+        Rotation = Quaternion.Normalize(Quaternion.CreateFromYawPitchRoll(
+            (float)random.Normal(0, rotationSd),
+            (float)random.Normal(0, rotationSd),
+            (float)random.Normal(0, rotationSd)));
+        var shiftX = (float)random.Normal(0, options.PositioningShiftMm);
+        var shiftZ = (float)random.Normal(0, options.PositioningShiftMm * 2);
+
+        Supine = options.Orientation != PatientOrientation.HeadFirstProne;
+        var down = Supine ? 1f : -1f;
+        var phantomHeight = PhantomHeight(options.CalibrationPhantom);
+        var contactY = anatomy.TableContactY(Supine);
+        float translationY;
+        if (options.TableHeightMm is { } tableHeight)
+        {
+            translationY = down * (float)tableHeight - down * (PadThicknessMm + phantomHeight) - contactY;
+            TableHeightMm = tableHeight;
+        }
+        else
+        {
+            translationY = -anatomy.OuterAtL1.CentreY;
+            TableHeightMm = Math.Round(down * (translationY + contactY) + PadThicknessMm + phantomHeight, 1);
+        }
+
+        Translation = new Vector3(shiftX, translationY, -320 + shiftZ);
+        inverseRotation = Quaternion.Conjugate(Rotation);
+
+        var tableTop = down * (float)TableHeightMm;
+        BuildTable(tableTop, down, physics);
+        BuildCalibrationPhantom(options.CalibrationPhantom, tableTop - down * PadThicknessMm, down, phantomHeight, physics, random);
+
+        // Slice geometry.
+        PixelSpacing = options.ResolvedPixelSpacingMm;
+        var tilt = options.GantryTiltDegrees * Math.PI / 180;
+        var feetFirst = options.Orientation == PatientOrientation.FeetFirstSupine;
+        RowDirection = Supine ? new Domain.Vector3(1, 0, 0) : new Domain.Vector3(-1, 0, 0);
+        ColumnDirection = Supine
+            ? new Domain.Vector3(0, Math.Cos(tilt), feetFirst ? Math.Sin(tilt) : -Math.Sin(tilt))
+            : new Domain.Vector3(0, -Math.Cos(tilt), -Math.Sin(tilt));
+        var top = anatomy.Vertebra(options.FromLevel);
+        var bottom = anatomy.Vertebra(options.ToLevel);
+        var topZ = ToPatient(top.Frame.ToWorld(new Vector3(0, 0, top.Height / 2 + 4))).Z;
+        var bottomZ = ToPatient(bottom.Frame.ToWorld(new Vector3(0, 0, -bottom.Height / 2 - 4))).Z;
+        var spacing = options.SliceSpacingMm;
+        SliceCount = Math.Max(1, (int)Math.Floor((topZ - bottomZ) / spacing) + 1);
+        var firstZ = feetFirst ? bottomZ : topZ;
+        TableDirection = new Domain.Vector3(0, 0, feetFirst ? 1 : -1);
+        SliceCentres = Enumerable.Range(0, SliceCount).Select(k => Math.Round(firstZ + TableDirection.Z * k * spacing, 3)).ToArray();
+        var half = (options.Matrix - 1) / 2.0 * PixelSpacing;
+        var offset = RowDirection * -half + ColumnDirection * -half;
+        Geometry = new VolumeGeometry(
+            options.Matrix,
+            options.Matrix,
+            SliceCount,
+            new Domain.Vector3(0, 0, SliceCentres[0]) + offset,
+            new Domain.Vector3(PixelSpacing, PixelSpacing, spacing),
+            RowDirection,
+            ColumnDirection,
+            TableDirection);
+    }
+
+    /// <summary>Anatomy → patient: p = Rotation(a) + Translation.</summary>
+    public Quaternion Rotation { get; }
+
+    public Vector3 Translation { get; }
+
+    public bool Supine { get; }
+
+    public double TableHeightMm { get; }
+
+    public double PixelSpacing { get; }
+
+    public int SliceCount { get; }
+
+    /// <summary>Table position (z, mm) of each slice's centre, in instance order.</summary>
+    public IReadOnlyList<double> SliceCentres { get; }
+
+    public Domain.Vector3 RowDirection { get; }
+
+    public Domain.Vector3 ColumnDirection { get; }
+
+    public Domain.Vector3 TableDirection { get; }
+
+    /// <summary>Voxel grid in patient space; k steps along the table, so a tilted series is sheared.</summary>
+    public VolumeGeometry Geometry { get; }
+
+    public IReadOnlyList<PaintOperation> ScannerOperations => scannerOperations;
+
+    public IReadOnlyList<CalibrationRod> Rods => rods;
+
+    public Vector3 ToPatient(Vector3 anatomyPoint) => Vector3.Transform(anatomyPoint, Rotation) + Translation;
+
+    public Vector3 ToAnatomy(Vector3 patientPoint) => Vector3.Transform(patientPoint - Translation, inverseRotation);
+
+    public Vector3 DirectionToAnatomy(Vector3 patientDirection) => Vector3.Transform(patientDirection, inverseRotation);
+
+    private static float PhantomHeight(CalibrationPhantomKind kind) => kind switch
+    {
+        CalibrationPhantomKind.None => 0,
+        CalibrationPhantomKind.Mindways => 32,
+        CalibrationPhantomKind.Bmas => 35,
+        _ => 40,
+    };
+
+    private void BuildTable(float tableTop, float down, CtNumberModel physics)
+    {
+        const float length = 4000;
+        var foamHu = physics.Hu(MaterialLibrary.Foam);
+        var table = new RoundedBox(Frame.Axial(new Vector3(0, tableTop + down * TableThicknessMm / 2, 0)), new Vector3(225, TableThicknessMm / 2, length), 14);
+        scannerOperations.Add(new PaintOperation("table", table, new Fill(FillKind.ShellCore, 0, TissueClass.Equipment)
+        {
+            ShellHu = (float)physics.Hu(MaterialLibrary.CarbonFibre),
+            ShellThicknessMm = 2.5f,
+            CoreIntercept = (float)foamHu,
+            CoreTissue = TissueClass.Equipment,
+        }, ShapeSpace.Scanner));
+        var pad = new RoundedBox(Frame.Axial(new Vector3(0, tableTop - down * PadThicknessMm / 2, 0)), new Vector3(240, PadThicknessMm / 2, length), 2);
+        scannerOperations.Add(new PaintOperation("pad", pad, Fill.Uniform(physics.Hu(MaterialLibrary.Foam, 0.12), TissueClass.Equipment), ShapeSpace.Scanner));
+    }
+
+    private void BuildCalibrationPhantom(CalibrationPhantomKind kind, float supportY, float down, float height, CtNumberModel physics, PhantomRandom random)
+    {
+        if (kind == CalibrationPhantomKind.None)
+        {
+            return;
+        }
+
+        // Rod sets: Mindways Model 3 (K2HPO4 with water-equivalent densities, Mindways), QRM-BDC 3- and 6-rod and
+        // B-MAS 200 (HA in water-equivalent resin), values as in docs/qct-primer.md.
+        (string Name, double Value, double? Water)[] set = kind switch
+        {
+            CalibrationPhantomKind.Mindways => [("A", -51.83, 1012.25), ("B", -53.40, 1056.95), ("C", 58.88, 1103.57), ("D", 157.05, 1119.52), ("E", 375.83, 923.20)],
+            CalibrationPhantomKind.Qrm3 => [("HA0", 0, null), ("HA100", 100, null), ("HA200", 200, null)],
+            CalibrationPhantomKind.Qrm6 => [("HA0", 0, null), ("HA100", 100, null), ("HA200", 200, null), ("HA400", 400, null), ("HA600", 600, null), ("HA800", 800, null)],
+            _ => [("HA0", 0, null), ("HA50", 50, null), ("HA100", 100, null), ("HA150", 150, null), ("HA200", 200, null)],
+        };
+        var (pitch, radius) = kind switch
+        {
+            CalibrationPhantomKind.Mindways => (52f, 7f),
+            CalibrationPhantomKind.Qrm3 => (45f, 9f),
+            CalibrationPhantomKind.Qrm6 => (38f, 8f),
+            _ => (45f, 7.5f),
+        };
+        var centreX = (float)random.Normal(0, 6);
+        var centreY = supportY - down * height / 2;
+        var halfWidth = pitch * set.Length / 2 + 12;
+        var resinHu = physics.Hu(MaterialLibrary.SolidWater);
+        scannerOperations.Add(new PaintOperation($"{kind} phantom body", new RoundedBox(Frame.Axial(new Vector3(centreX, centreY, 0)), new Vector3(halfWidth, height / 2, 4000), 6),
+            Fill.Uniform(resinHu, TissueClass.Equipment), ShapeSpace.Scanner));
+
+        var waterMu = physics.EffectiveLinearAttenuation(MaterialLibrary.Water);
+        var phosphate = physics.EffectiveMassAttenuation(MaterialLibrary.PotassiumPhosphate);
+        var haLine = physics.MineralInBase(MaterialLibrary.Hydroxyapatite, MaterialLibrary.SolidWater);
+        for (var index = 0; index < set.Length; index++)
+        {
+            var (name, value, water) = set[index];
+            var x = centreX + (index - (set.Length - 1) / 2f) * pitch;
+            var hu = water is { } w
+                ? physics.HuOfLinearAttenuation(w / 1000 * waterMu + value / 1000 * phosphate)
+                : haLine.HuAt(value);
+            rods.Add(new CalibrationRod(name, water is null ? "HA" : "K2HPO4", value, water, x, centreY, radius, hu));
+            scannerOperations.Add(new PaintOperation($"rod {name}", new EllipticCylinder(Frame.Axial(new Vector3(x, centreY, 0)), radius, radius, 4000),
+                Fill.Uniform(hu, TissueClass.Equipment), ShapeSpace.Scanner));
+        }
+    }
+}

@@ -1,0 +1,162 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+using QctPipeline.Domain;
+using QctPipeline.Nifti;
+
+namespace QctPipeline.Phantom;
+
+public enum TrainingFormat
+{
+    Npz,
+    Nifti,
+}
+
+/// <summary>
+/// Cases for segmentation training: the phantom rendered directly on an isotropic grid (no resampling error), with
+/// acquisition and anatomy varied per case from its seed so a model sees the spread it will meet — partial coverage,
+/// transitional spines, contrast, kernels, fractures.
+/// <para>
+/// npz: image.npy (int16 HU), vertebral_bodies.npy and vertebrae.npy (uint8 label codes), all C-order (z, y, x) in the
+/// series' voxel order, plus affine_lps.npy (float64 4×4, voxel (x, y, z) → DICOM LPS mm); nifti: image.nii.gz and the
+/// two label files with RAS sform/qform. truth.json in both.
+/// </para>
+/// </summary>
+public static class TrainingExport
+{
+    private static readonly DateTimeOffset FixedZipTime = new(1980, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>The options rendered on a cubic grid of <paramref name="spacingMm"/> covering the same field of view.</summary>
+    public static PhantomOptions OnIsotropicGrid(PhantomOptions options, double spacingMm)
+    {
+        var matrix = (int)Math.Ceiling(options.ReconstructionDiameterMm / spacingMm / 2) * 2;
+        return options with
+        {
+            Matrix = matrix,
+            PixelSpacingMm = spacingMm,
+            SliceThicknessMm = spacingMm,
+            SliceSpacingMm = spacingMm,
+        };
+    }
+
+    /// <summary>
+    /// A training case's options drawn from its seed: density, kVp, contrast, kernel, noise, coverage (including scans
+    /// that stop at T12–L1 or start below the ribs), transitional anatomy, fracture, lesion, metal and orientation.
+    /// </summary>
+    public static PhantomOptions RandomCase(PhantomOptions template, long seed)
+    {
+        var random = PhantomRandom.Stream(seed, "training-case");
+        string Pick(params string[] values) => values[random.Next(values.Length)];
+        var ribs = random.NextDouble() switch { < 0.05 => 11, < 0.10 => 13, _ => 12 };
+        var lumbar = random.NextDouble() switch { < 0.05 => 4, < 0.12 => 6, _ => 5 };
+        var labels = new SpineLabels(ribs, lumbar);
+        var l1 = labels.IndexOf("L1");
+        var from = labels.Names[Math.Clamp(l1 - 1 - random.Next(7), 0, l1 - 1)];
+        var to = labels.Names[Math.Clamp(l1 + 1 + random.Next(lumbar + 1), l1 + 1, labels.Names.Count - 1)];
+        var lesion = random.NextDouble() switch { < 0.03 => LesionKind.Sclerotic, < 0.06 => LesionKind.Lytic, _ => LesionKind.None };
+        var screws = random.NextDouble() < 0.04 ? new[] { labels.Names[l1 + 2], labels.Names[l1 + 3] } : [];
+        return template with
+        {
+            Seed = seed,
+            PatientId = $"TRAIN-{seed:000000}",
+            L1BmdMgPerCm3 = Math.Round(random.Uniform(40, 220), 1),
+            Kvp = double.Parse(Pick("80", "100", "120", "120", "120", "140"), CultureInfo.InvariantCulture),
+            Contrast = random.NextDouble() switch { < 0.55 => ContrastPhase.None, < 0.9 => ContrastPhase.Venous, _ => ContrastPhase.Arterial },
+            Kernel = random.NextDouble() switch { < 0.25 => ReconstructionKernel.Soft, < 0.8 => ReconstructionKernel.Standard, _ => ReconstructionKernel.Bone },
+            NoiseSigmaHu = Math.Round(random.Uniform(6, 28), 1),
+            ReconstructionDiameterMm = Math.Round(random.Uniform(320, 460)),
+            RibPairs = ribs,
+            LumbarVertebrae = lumbar,
+            FromLevel = from,
+            ToLevel = to,
+            L1FractureHeightLoss = random.NextDouble() < 0.1 ? Math.Round(random.Uniform(0.15, 0.45), 2) : 0,
+            Lesion = lesion,
+            LesionLevel = labels.Names[l1 + random.Next(2)],
+            ScrewLevels = screws,
+            Orientation = random.NextDouble() switch { < 0.9 => PatientOrientation.HeadFirstSupine, < 0.97 => PatientOrientation.FeetFirstSupine, _ => PatientOrientation.HeadFirstProne },
+            CalibrationPhantom = random.NextDouble() < 0.1 ? CalibrationPhantomKind.Mindways : CalibrationPhantomKind.None,
+        };
+    }
+
+    public static PhantomTruth Write(PhantomStudy study, string directory, TrainingFormat format)
+    {
+        Directory.CreateDirectory(directory);
+        var truth = PhantomStudyWriter.BuildTruth(study, new PhantomStudyWriter.StudyUids(study.Options)) with
+        {
+            Files = format == TrainingFormat.Npz
+                ? new Dictionary<string, string> { ["npz"] = "case.npz" }
+                : new Dictionary<string, string> { ["image"] = "image.nii.gz", ["vertebralBodyLabels"] = PhantomStudyWriter.BodyLabelFile, ["vertebraLabels"] = PhantomStudyWriter.VertebraLabelFile },
+        };
+        var geometry = study.Volume.Geometry;
+        if (format == TrainingFormat.Npz)
+        {
+            WriteNpz(Path.Combine(directory, "case.npz"), study);
+        }
+        else
+        {
+            NiftiWriter.Write(study.Volume, Path.Combine(directory, "image.nii.gz"));
+            PhantomStudyWriter.WriteLabels(geometry, study.BodyLabels, Path.Combine(directory, PhantomStudyWriter.BodyLabelFile));
+            PhantomStudyWriter.WriteLabels(geometry, study.VertebraLabels, Path.Combine(directory, PhantomStudyWriter.VertebraLabelFile));
+        }
+
+        File.WriteAllText(Path.Combine(directory, PhantomStudyWriter.TruthFile), truth.ToJson() + "\n");
+        return truth;
+    }
+
+    private static void WriteNpz(string path, PhantomStudy study)
+    {
+        var geometry = study.Volume.Geometry;
+        int[] shape = [geometry.SizeZ, geometry.SizeY, geometry.SizeX];
+        var image = new byte[geometry.VoxelCount * 2];
+        var voxels = study.Volume.Voxels;
+        for (var index = 0; index < voxels.Length; index++)
+        {
+            BinaryPrimitives.WriteInt16LittleEndian(image.AsSpan(2 * index), (short)voxels[index]);
+        }
+
+        var affine = new byte[16 * 8];
+        double[] matrix =
+        [
+            geometry.RowDirection.X * geometry.Spacing.X, geometry.ColumnDirection.X * geometry.Spacing.Y, geometry.SliceDirection.X * geometry.Spacing.Z, geometry.Origin.X,
+            geometry.RowDirection.Y * geometry.Spacing.X, geometry.ColumnDirection.Y * geometry.Spacing.Y, geometry.SliceDirection.Y * geometry.Spacing.Z, geometry.Origin.Y,
+            geometry.RowDirection.Z * geometry.Spacing.X, geometry.ColumnDirection.Z * geometry.Spacing.Y, geometry.SliceDirection.Z * geometry.Spacing.Z, geometry.Origin.Z,
+            0, 0, 0, 1,
+        ];
+        for (var index = 0; index < matrix.Length; index++)
+        {
+            BinaryPrimitives.WriteDoubleLittleEndian(affine.AsSpan(8 * index), matrix[index]);
+        }
+
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+        using (var zip = new ZipArchive(file, ZipArchiveMode.Create))
+        {
+            AddNpy(zip, "image.npy", "<i2", shape, image);
+            AddNpy(zip, "vertebral_bodies.npy", "|u1", shape, study.BodyLabels);
+            AddNpy(zip, "vertebrae.npy", "|u1", shape, study.VertebraLabels);
+            AddNpy(zip, "affine_lps.npy", "<f8", [4, 4], affine);
+        }
+
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>An .npy entry (format 1.0): magic, header length, a Python dict literal padded to 64 bytes, then the data.</summary>
+    private static void AddNpy(ZipArchive zip, string name, string dtype, int[] shape, byte[] data)
+    {
+        var dims = shape.Length == 1 ? $"{shape[0]}," : string.Join(", ", shape);
+        var header = $"{{'descr': '{dtype}', 'fortran_order': False, 'shape': ({dims}), }}";
+        var total = 10 + header.Length + 1;
+        header += new string(' ', (64 - total % 64) % 64) + "\n";
+        var entry = zip.CreateEntry(name, CompressionLevel.Fastest);
+        entry.LastWriteTime = FixedZipTime;
+        using var stream = entry.Open();
+        stream.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0]);
+        Span<byte> length = stackalloc byte[2];
+        BinaryPrimitives.WriteUInt16LittleEndian(length, (ushort)header.Length);
+        stream.Write(length);
+        stream.Write(Encoding.ASCII.GetBytes(header));
+        stream.Write(data);
+    }
+}

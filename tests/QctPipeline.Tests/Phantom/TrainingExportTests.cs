@@ -1,0 +1,68 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Text;
+using QctPipeline.Phantom;
+
+namespace QctPipeline.Tests.Phantom;
+
+public sealed class TrainingExportTests
+{
+    [Fact]
+    public void NpzHoldsImageAndLabelsOnTheIsotropicGrid()
+    {
+        var directory = SmallPhantoms.TemporaryDirectory();
+        try
+        {
+            var options = TrainingExport.OnIsotropicGrid(SmallPhantoms.Options, 4);
+            Assert.Equal(4, options.ResolvedPixelSpacingMm);
+            Assert.Equal(4, options.SliceThicknessMm);
+            var study = PhantomGenerator.Generate(options);
+            TrainingExport.Write(study, directory, TrainingFormat.Npz);
+            var geometry = study.Volume.Geometry;
+
+            using var zip = ZipFile.OpenRead(Path.Combine(directory, "case.npz"));
+            Assert.Equal(["image.npy", "vertebral_bodies.npy", "vertebrae.npy", "affine_lps.npy"], zip.Entries.Select(e => e.FullName));
+            var image = ReadNpy(zip.GetEntry("image.npy")!, out var header);
+            Assert.Contains("'descr': '<i2'", header, StringComparison.Ordinal);
+            Assert.Contains($"'shape': ({geometry.SizeZ}, {geometry.SizeY}, {geometry.SizeX})", header, StringComparison.Ordinal);
+            var voxels = study.Volume.Voxels;
+            for (var index = 0; index < voxels.Length; index += 101)
+            {
+                Assert.Equal(voxels[index], BinaryPrimitives.ReadInt16LittleEndian(image.AsSpan(2 * index)));
+            }
+
+            var bodies = ReadNpy(zip.GetEntry("vertebral_bodies.npy")!, out _);
+            Assert.Equal(study.BodyLabels, bodies);
+            Assert.Contains((byte)21, bodies);
+            Assert.True(File.Exists(Path.Combine(directory, PhantomStudyWriter.TruthFile)));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void RandomCasesAreValidAndVaried()
+    {
+        var cases = Enumerable.Range(1000, 60).Select(seed => TrainingExport.RandomCase(new PhantomOptions(), seed)).ToList();
+        Assert.All(cases, options => Assert.Null(options.Validate()));
+        Assert.True(cases.Select(c => c.Kvp).Distinct().Count() >= 3);
+        Assert.True(cases.Select(c => c.FromLevel).Distinct().Count() >= 3);
+        Assert.Contains(cases, c => c.Contrast != ContrastPhase.None);
+        Assert.Equal(cases.Select(c => c.L1BmdMgPerCm3), Enumerable.Range(1000, 60).Select(seed => TrainingExport.RandomCase(new PhantomOptions(), seed).L1BmdMgPerCm3));
+    }
+
+    private static byte[] ReadNpy(ZipArchiveEntry entry, out string header)
+    {
+        using var stream = entry.Open();
+        using var memory = new MemoryStream();
+        stream.CopyTo(memory);
+        var bytes = memory.ToArray();
+        Assert.Equal("\u0093NUMPY", Encoding.Latin1.GetString(bytes, 0, 6));
+        var length = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8));
+        Assert.Equal(0, (10 + length) % 64);
+        header = Encoding.ASCII.GetString(bytes, 10, length);
+        return bytes[(10 + length)..];
+    }
+}
