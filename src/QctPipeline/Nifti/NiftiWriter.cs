@@ -6,11 +6,11 @@ using QctPipeline.Domain;
 namespace QctPipeline.Nifti;
 
 /// <summary>
-/// Writes a <see cref="CtVolume"/> as a single-file NIfTI-1 image: .nii, or gzip-compressed when the path ends in
-/// .gz. Voxels are laid out as <see cref="NiftiGrid"/> describes (dcm2niix's layout: rows reversed, slices along
-/// row × column) and stored as <see cref="NiftiWriteOptions.DataType"/>: int16 rounds and clamps HU, float32 keeps
-/// them. sform and qform are both written with code 1 (scanner anatomical) in RAS; units are mm. The file appears
-/// atomically: it is written under a temporary name and renamed when complete.
+/// Writes a <see cref="CtVolume"/> (or a uint8 label map on its grid) as a single-file NIfTI-1 image: .nii, or
+/// gzip-compressed when the path ends in .gz. Voxels are laid out as <see cref="NiftiGrid"/> describes (dcm2niix's
+/// layout: rows reversed, slices along row × column) and stored as <see cref="NiftiWriteOptions.DataType"/>: int16
+/// rounds and clamps HU, float32 keeps them. sform and qform are both written with code 1 (scanner anatomical) in
+/// RAS; units are mm. The file appears atomically: it is written under a temporary name and renamed when complete.
 /// </summary>
 public static class NiftiWriter
 {
@@ -19,10 +19,28 @@ public static class NiftiWriter
     public static void Write(CtVolume volume, string path, NiftiWriteOptions? options = null)
     {
         var dataType = (options ?? NiftiWriteOptions.Default).DataType;
-        var geometry = volume.Geometry;
+        WriteFile(volume.Geometry, path, dataType, (grid, output) => WriteVoxels(volume, grid, dataType, output));
+    }
+
+    /// <summary>
+    /// Writes a label map (one code per voxel, in <see cref="CtVolume"/>'s voxel order on <paramref name="geometry"/>)
+    /// as uint8: codes are stored exactly, in half the bytes of int16 and without a float copy of the volume.
+    /// </summary>
+    public static void WriteLabels(VolumeGeometry geometry, byte[] labels, string path)
+    {
+        if (labels.LongLength != geometry.VoxelCount)
+        {
+            throw new ArgumentException($"{labels.LongLength} labels for a grid of {geometry.VoxelCount} voxels.", nameof(labels));
+        }
+
+        WriteFile(geometry, path, NiftiDataType.UInt8, (grid, output) => WriteLabelVoxels(labels, grid, output));
+    }
+
+    private static void WriteFile(VolumeGeometry geometry, string path, NiftiDataType dataType, Action<NiftiGrid, Stream> writeVoxels)
+    {
         if (Math.Max(geometry.SizeX, Math.Max(geometry.SizeY, geometry.SizeZ)) > short.MaxValue)
         {
-            throw new ArgumentException($"NIfTI-1 sizes are at most {short.MaxValue}; the volume is {geometry.SizeX}x{geometry.SizeY}x{geometry.SizeZ}.", nameof(volume));
+            throw new ArgumentException($"NIfTI-1 sizes are at most {short.MaxValue}; the volume is {geometry.SizeX}x{geometry.SizeY}x{geometry.SizeZ}.", nameof(geometry));
         }
 
         var grid = NiftiGrid.For(geometry);
@@ -38,7 +56,7 @@ public static class NiftiWriter
                        : (Stream)file)
             {
                 output.Write(Header(geometry, grid, dataType));
-                WriteVoxels(volume, grid, dataType, output);
+                writeVoxels(grid, output);
             }
 
             File.Move(temporary, fullPath, overwrite: true);
@@ -124,6 +142,20 @@ public static class NiftiWriter
                 }
 
                 output.Write(rowBytes);
+            }
+        }
+    }
+
+    private static void WriteLabelVoxels(byte[] labels, NiftiGrid grid, Stream output)
+    {
+        var rowLength = grid.SizeX;
+        for (var fileSlice = 0; fileSlice < grid.SizeZ; fileSlice++)
+        {
+            var k = grid.FileSlice(fileSlice);
+            for (var fileRow = 0; fileRow < grid.SizeY; fileRow++)
+            {
+                var j = grid.FileRow(fileRow);
+                output.Write(labels, rowLength * (j + grid.SizeY * k), rowLength);
             }
         }
     }

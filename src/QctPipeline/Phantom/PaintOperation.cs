@@ -96,4 +96,7 @@ public sealed record PaintOperation(string Name, Shape Shape, Fill Fill, ShapeSp
     public byte BodyLabel { get; init; }
 
     public byte VertebraLabel { get; init; }
+
+    /// <summary>The code of the vertebra a rib articulates with (its thoracic label), 0 for everything that is not rib.</summary>
+    public byte RibLabel { get; init; }
 }

@@ -876,12 +876,13 @@ public sealed class PhantomAnatomy
                 var radii = points.Select((_, i) => i == 0 ? 5.5f : 5f * build).ToList();
                 for (var segment = 0; segment + 1 < points.Count; segment++)
                 {
-                    operations.Add(new PaintOperation($"rib {v.Name}", new Capsule(points[segment], points[segment + 1], radii[segment], radii[segment + 1]), ribFill));
+                    operations.Add(new PaintOperation($"rib {v.Name}", new Capsule(points[segment], points[segment + 1], radii[segment], radii[segment + 1]), ribFill) { RibLabel = v.Code });
                 }
 
                 if (fromBottom >= 2)
                 {
-                    // Costal cartilage continues forwards and, for the false ribs, upwards to the costal margin.
+                    // Costal cartilage continues forwards and, for the false ribs, upwards to the costal margin. It
+                    // carries no rib label: it has soft-tissue density, and level counting needs the bony rib.
                     var last = points[^1];
                     var section = cavity.At(last.Z);
                     var cartilageEnd = new Vector3(section.CentreX + side * 22, section.CentreY - section.HalfDepthFront - 4, last.Z + (fromBottom <= 4 ? 30 : 8));

@@ -5,7 +5,7 @@ namespace QctPipeline.Phantom;
 /// <summary>A generated study: the volume, its labels on the same grid and everything truth.json states.</summary>
 public sealed class PhantomStudy
 {
-    internal PhantomStudy(PhantomOptions options, CtNumberModel physics, PhantomAnatomy anatomy, ScanSetup setup, ReconstructionModel reconstruction, int subPlanes, CtVolume volume, byte[] bodyLabels, byte[] vertebraLabels)
+    internal PhantomStudy(PhantomOptions options, CtNumberModel physics, PhantomAnatomy anatomy, ScanSetup setup, ReconstructionModel reconstruction, int subPlanes, CtVolume volume, byte[] bodyLabels, byte[] vertebraLabels, byte[] ribLabels)
     {
         Options = options;
         Physics = physics;
@@ -16,6 +16,7 @@ public sealed class PhantomStudy
         Volume = volume;
         BodyLabels = bodyLabels;
         VertebraLabels = vertebraLabels;
+        RibLabels = ribLabels;
     }
 
     public PhantomOptions Options { get; }
@@ -37,6 +38,9 @@ public sealed class PhantomStudy
 
     /// <summary>Whole vertebrae (body and posterior elements) by level code.</summary>
     public byte[] VertebraLabels { get; }
+
+    /// <summary>Bony ribs by the code of the vertebra each articulates with (T1 → 1 … T13 → 13); costal cartilage is not labelled.</summary>
+    public byte[] RibLabels { get; }
 }
 
 public static class PhantomGenerator
@@ -54,7 +58,7 @@ public static class PhantomGenerator
         var setup = new ScanSetup(options, anatomy, physics);
         var reconstruction = new ReconstructionModel(options.Kernel, options.ResolvedPixelSpacingMm, options.NoiseSigmaHu);
         var renderer = new PhantomRenderer(options, anatomy, setup, reconstruction);
-        var (hu, bodies, vertebrae) = renderer.Render();
-        return new PhantomStudy(options, physics, anatomy, setup, reconstruction, renderer.SubPlanes, new CtVolume(setup.Geometry, hu), bodies, vertebrae);
+        var (hu, bodies, vertebrae, ribs) = renderer.Render();
+        return new PhantomStudy(options, physics, anatomy, setup, reconstruction, renderer.SubPlanes, new CtVolume(setup.Geometry, hu), bodies, vertebrae, ribs);
     }
 }

@@ -50,13 +50,14 @@ public sealed class PhantomRenderer
 
     public int SubPlanes => subPlanes;
 
-    /// <summary>Renders all slices: HU (rounded, clipped to −1024…3071), body labels and whole-vertebra labels.</summary>
-    public (float[] Hu, byte[] BodyLabels, byte[] VertebraLabels) Render()
+    /// <summary>Renders all slices: HU (rounded, clipped to −1024…3071), body, whole-vertebra and rib labels.</summary>
+    public (float[] Hu, byte[] BodyLabels, byte[] VertebraLabels, byte[] RibLabels) Render()
     {
         var sliceLength = size * size;
         var hu = new float[(long)sliceLength * setup.SliceCount];
         var bodies = new byte[hu.Length];
         var vertebrae = new byte[hu.Length];
+        var ribs = new byte[hu.Length];
         var parallelism = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
         Parallel.For(0, setup.SliceCount, parallelism, () => new Workspace(sliceLength), (k, _, workspace) =>
         {
@@ -64,9 +65,10 @@ public sealed class PhantomRenderer
             workspace.Accumulated.AsSpan().CopyTo(hu.AsSpan(k * sliceLength, sliceLength));
             workspace.CentreBody.AsSpan().CopyTo(bodies.AsSpan(k * sliceLength, sliceLength));
             workspace.CentreVertebra.AsSpan().CopyTo(vertebrae.AsSpan(k * sliceLength, sliceLength));
+            workspace.CentreRib.AsSpan().CopyTo(ribs.AsSpan(k * sliceLength, sliceLength));
             return workspace;
         }, _ => { });
-        return (hu, bodies, vertebrae);
+        return (hu, bodies, vertebrae, ribs);
     }
 
     private void RenderSlice(int k, Workspace w)
@@ -87,6 +89,7 @@ public sealed class PhantomRenderer
             w.Tissue.AsSpan().Clear();
             w.Body.AsSpan().Clear();
             w.Vertebra.AsSpan().Clear();
+            w.Rib.AsSpan().Clear();
             foreach (var operation in operations)
             {
                 PaintPlane(operation, origin, row, column, normal, w);
@@ -101,6 +104,7 @@ public sealed class PhantomRenderer
             {
                 w.Body.AsSpan().CopyTo(w.CentreBody);
                 w.Vertebra.AsSpan().CopyTo(w.CentreVertebra);
+                w.Rib.AsSpan().CopyTo(w.CentreRib);
                 w.Tissue.AsSpan().CopyTo(w.CentreTissue);
             }
 
@@ -378,6 +382,11 @@ public sealed class PhantomRenderer
             {
                 w.Vertebra[index] = operation.VertebraLabel;
             }
+
+            if (operation.RibLabel != 0)
+            {
+                w.Rib[index] = operation.RibLabel;
+            }
         }
     }
 
@@ -586,9 +595,11 @@ public sealed class PhantomRenderer
         public byte[] Tissue { get; } = new byte[length];
         public byte[] Body { get; } = new byte[length];
         public byte[] Vertebra { get; } = new byte[length];
+        public byte[] Rib { get; } = new byte[length];
         public float[] Accumulated { get; } = new float[length];
         public byte[] CentreBody { get; } = new byte[length];
         public byte[] CentreVertebra { get; } = new byte[length];
+        public byte[] CentreRib { get; } = new byte[length];
         public byte[] CentreTissue { get; } = new byte[length];
         public float[] Scratch { get; } = new float[length];
         public float[] Scratch2 { get; } = new float[length];

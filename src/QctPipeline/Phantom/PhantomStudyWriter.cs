@@ -10,7 +10,8 @@ namespace QctPipeline.Phantom;
 
 /// <summary>
 /// Writes a generated study: dicom/ (one CT Image Storage file per slice, int16, slope 1, intercept −1024),
-/// truth.json, and the two label volumes as NIfTI on the series' grid.
+/// truth.json, and the three label volumes (vertebral bodies, whole vertebrae, ribs) as uint8 NIfTI on the series'
+/// grid.
 /// </summary>
 public static class PhantomStudyWriter
 {
@@ -18,6 +19,7 @@ public static class PhantomStudyWriter
     public const string TruthFile = "truth.json";
     public const string BodyLabelFile = "labels-vertebral-bodies.nii.gz";
     public const string VertebraLabelFile = "labels-vertebrae.nii.gz";
+    public const string RibLabelFile = "labels-ribs.nii.gz";
     public const string Manufacturer = "QctPipeline Phantom";
     private const string CtImageStorage = "1.2.840.10008.5.1.4.1.1.2";
     private const double RescaleIntercept = -1024;
@@ -25,7 +27,8 @@ public static class PhantomStudyWriter
     public const string LabelConvention =
         "Rib-bearing vertebrae are thoracic, numbered T1… from the top (13 rib pairs give a T13); L1 is the first vertebra below the " +
         "last rib-bearing one; lumbar vertebrae run down to S1. Codes: T1–T13 = 1–13, L1–L6 = 21–26, S1 = 31, background 0. " +
-        $"{BodyLabelFile} labels vertebral bodies only; {VertebraLabelFile} whole vertebrae (body and posterior elements). " +
+        $"{BodyLabelFile} labels vertebral bodies only; {VertebraLabelFile} whole vertebrae (body and posterior elements); " +
+        $"{RibLabelFile} bony ribs (not costal cartilage) by the code of the vertebra each articulates with, so the lowest rib code names the last rib-bearing vertebra. " +
         "Labels are taken from the sub-plane at each slice's centre where a structure covers at least half a pixel.";
 
     public static PhantomTruth Write(PhantomStudy study, string directory)
@@ -34,8 +37,7 @@ public static class PhantomStudyWriter
         var uids = new StudyUids(study.Options);
         var truth = BuildTruth(study, uids);
         WriteSeries(study, uids, Path.Combine(directory, DicomFolder));
-        WriteLabels(study.Volume.Geometry, study.BodyLabels, Path.Combine(directory, BodyLabelFile));
-        WriteLabels(study.Volume.Geometry, study.VertebraLabels, Path.Combine(directory, VertebraLabelFile));
+        WriteLabels(study, directory);
         var truthPath = Path.Combine(directory, TruthFile);
         var temporary = truthPath + $".{Environment.ProcessId}.tmp";
         File.WriteAllText(temporary, truth.ToJson() + "\n");
@@ -177,16 +179,13 @@ public static class PhantomStudyWriter
         return bytes;
     }
 
-    /// <summary>Label bytes through <see cref="NiftiWriter"/> (int16 voxels on the series' grid; label codes are small integers).</summary>
-    internal static void WriteLabels(VolumeGeometry geometry, byte[] labels, string path)
+    /// <summary>The label volumes under their file names in <paramref name="directory"/>.</summary>
+    internal static void WriteLabels(PhantomStudy study, string directory)
     {
-        var values = new float[labels.Length];
-        for (var index = 0; index < labels.Length; index++)
-        {
-            values[index] = labels[index];
-        }
-
-        NiftiWriter.Write(new CtVolume(geometry, values), path, new NiftiWriteOptions { DataType = NiftiDataType.Int16 });
+        var geometry = study.Volume.Geometry;
+        NiftiWriter.WriteLabels(geometry, study.BodyLabels, Path.Combine(directory, BodyLabelFile));
+        NiftiWriter.WriteLabels(geometry, study.VertebraLabels, Path.Combine(directory, VertebraLabelFile));
+        NiftiWriter.WriteLabels(geometry, study.RibLabels, Path.Combine(directory, RibLabelFile));
     }
 
     public static PhantomTruth BuildTruth(PhantomStudy study, StudyUids uids)
@@ -240,6 +239,7 @@ public static class PhantomStudyWriter
                 ["dicom"] = DicomFolder,
                 ["vertebralBodyLabels"] = BodyLabelFile,
                 ["vertebraLabels"] = VertebraLabelFile,
+                ["ribLabels"] = RibLabelFile,
             },
             Series = new SeriesTruth(
                 uids.Study,

@@ -6,8 +6,9 @@ namespace QctPipeline.Phantom;
 /// vertebra below the last rib-bearing one, and the lumbar vertebrae run down to the first sacral segment, S1.
 /// With 11 rib pairs the 12th vertebra is therefore L1; with 6 lumbar vertebrae there is an L6.
 /// <para>
-/// Label codes (both label volumes, and truth.json's "labelMap"): 0 background, T1–T13 → 1–13, L1–L6 → 21–26,
-/// S1 → 31. The codes of a name never depend on the anatomy, so "L1" is 21 in every case.
+/// Label codes (all label volumes, and truth.json's "labelMap"): 0 background, T1–T13 → 1–13, L1–L6 → 21–26,
+/// S1 → 31. The codes of a name never depend on the anatomy, so "L1" is 21 in every case. A rib carries the code of
+/// the vertebra it articulates with.
 /// </para>
 /// </summary>
 public sealed class SpineLabels

@@ -18,9 +18,9 @@ public enum TrainingFormat
 /// acquisition and anatomy varied per case from its seed so a model sees the spread it will meet — partial coverage,
 /// transitional spines, contrast, kernels, fractures.
 /// <para>
-/// npz: image.npy (int16 HU), vertebral_bodies.npy and vertebrae.npy (uint8 label codes), all C-order (z, y, x) in the
-/// series' voxel order, plus affine_lps.npy (float64 4×4, voxel (x, y, z) → DICOM LPS mm); nifti: image.nii.gz and the
-/// two label files with RAS sform/qform. truth.json in both.
+/// npz: image.npy (int16 HU), vertebral_bodies.npy, vertebrae.npy and ribs.npy (uint8 label codes), all C-order
+/// (z, y, x) in the series' voxel order, plus affine_lps.npy (float64 4×4, voxel (x, y, z) → DICOM LPS mm); nifti:
+/// image.nii.gz and the three label files with RAS sform/qform. truth.json in both.
 /// </para>
 /// </summary>
 public static class TrainingExport
@@ -86,9 +86,14 @@ public static class TrainingExport
         {
             Files = format == TrainingFormat.Npz
                 ? new Dictionary<string, string> { ["npz"] = "case.npz" }
-                : new Dictionary<string, string> { ["image"] = "image.nii.gz", ["vertebralBodyLabels"] = PhantomStudyWriter.BodyLabelFile, ["vertebraLabels"] = PhantomStudyWriter.VertebraLabelFile },
+                : new Dictionary<string, string>
+                {
+                    ["image"] = "image.nii.gz",
+                    ["vertebralBodyLabels"] = PhantomStudyWriter.BodyLabelFile,
+                    ["vertebraLabels"] = PhantomStudyWriter.VertebraLabelFile,
+                    ["ribLabels"] = PhantomStudyWriter.RibLabelFile,
+                },
         };
-        var geometry = study.Volume.Geometry;
         if (format == TrainingFormat.Npz)
         {
             WriteNpz(Path.Combine(directory, "case.npz"), study);
@@ -96,8 +101,7 @@ public static class TrainingExport
         else
         {
             NiftiWriter.Write(study.Volume, Path.Combine(directory, "image.nii.gz"));
-            PhantomStudyWriter.WriteLabels(geometry, study.BodyLabels, Path.Combine(directory, PhantomStudyWriter.BodyLabelFile));
-            PhantomStudyWriter.WriteLabels(geometry, study.VertebraLabels, Path.Combine(directory, PhantomStudyWriter.VertebraLabelFile));
+            PhantomStudyWriter.WriteLabels(study, directory);
         }
 
         File.WriteAllText(Path.Combine(directory, PhantomStudyWriter.TruthFile), truth.ToJson() + "\n");
@@ -136,6 +140,7 @@ public static class TrainingExport
             AddNpy(zip, "image.npy", "<i2", shape, image);
             AddNpy(zip, "vertebral_bodies.npy", "|u1", shape, study.BodyLabels);
             AddNpy(zip, "vertebrae.npy", "|u1", shape, study.VertebraLabels);
+            AddNpy(zip, "ribs.npy", "|u1", shape, study.RibLabels);
             AddNpy(zip, "affine_lps.npy", "<f8", [4, 4], affine);
         }
 

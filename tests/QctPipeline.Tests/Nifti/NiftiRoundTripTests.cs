@@ -134,6 +134,37 @@ public sealed class NiftiRoundTripTests : IDisposable
         Assert.Equal([5, 4, 3], NiftiReader.Read(path).Dimensions);
     }
 
+    [Theory]
+    [InlineData(false, "labels.nii")]
+    [InlineData(true, "labels.nii.gz")]
+    public void Labels_AreStoredAsUInt8OnTheVolumesGrid(bool reverseSlices, string name)
+    {
+        var geometry = ObliqueGeometry(reverseSlices);
+        var labels = new byte[geometry.VoxelCount];
+        for (var index = 0; index < labels.Length; index++)
+        {
+            labels[index] = (byte)(index * 37 % 256);
+        }
+
+        var path = folder.File(name);
+        NiftiWriter.WriteLabels(geometry, labels, path);
+        var image = NiftiReader.Read(path);
+
+        Assert.Equal(NiftiDataType.UInt8, image.DataType);
+        AssertFileMatchesVolume(new CtVolume(geometry, [.. labels.Select(label => (float)label)]), image, reverseSlices);
+        if (!reverseSlices)
+        {
+            Assert.Equal(352 + labels.Length, new FileInfo(path).Length);
+        }
+    }
+
+    [Fact]
+    public void Labels_OfTheWrongCountAreRefused()
+    {
+        var geometry = ObliqueGeometry(reverseSlices: false);
+        Assert.Throws<ArgumentException>(() => NiftiWriter.WriteLabels(geometry, new byte[geometry.VoxelCount - 1], folder.File("short.nii")));
+    }
+
     [Fact]
     public void OptionsRefuseTypesOtherThanInt16AndFloat32()
     {

@@ -1,4 +1,5 @@
 using System.Numerics;
+using QctPipeline.Nifti;
 using QctPipeline.Phantom;
 
 namespace QctPipeline.Tests.Phantom;
@@ -120,6 +121,37 @@ public sealed class PhantomTruthTests(WrittenPhantomFixture fixture) : IClassFix
         var bodies = fixture.Study.BodyLabels.Count(label => label == 21);
         var whole = fixture.Study.VertebraLabels.Count(label => label == 21);
         Assert.InRange(whole, bodies * 1.3, bodies * 4.0);
+    }
+
+    [Fact]
+    public void LabelFilesHoldTheLabelVolumesAsUInt8OnTheSeriesGrid()
+    {
+        var study = fixture.Study;
+        var grid = NiftiGrid.For(study.Volume.Geometry);
+        (string File, byte[] Labels)[] files =
+        [
+            (PhantomStudyWriter.BodyLabelFile, study.BodyLabels),
+            (PhantomStudyWriter.VertebraLabelFile, study.VertebraLabels),
+            (PhantomStudyWriter.RibLabelFile, study.RibLabels),
+        ];
+        foreach (var (file, labels) in files)
+        {
+            Assert.Contains(file, fixture.Truth.Files.Values);
+            Assert.Contains(file, fixture.Truth.LabelConvention, StringComparison.Ordinal);
+            var image = NiftiReader.Read(Path.Combine(fixture.Directory, file));
+            Assert.Equal(NiftiDataType.UInt8, image.DataType);
+            var voxels = image.Voxels.Span;
+            var geometry = study.Volume.Geometry;
+            for (var index = 0; index < labels.Length; index++)
+            {
+                var i = index % geometry.SizeX;
+                var j = index / geometry.SizeX % geometry.SizeY;
+                var k = index / (geometry.SizeX * geometry.SizeY);
+                Assert.Equal(labels[index], voxels[(int)grid.FileIndex(i, j, k)]);
+            }
+        }
+
+        Assert.Contains(study.RibLabels, code => code == 12);
     }
 
     [Fact]

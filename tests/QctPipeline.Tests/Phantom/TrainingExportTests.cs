@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
+using QctPipeline.Nifti;
 using QctPipeline.Phantom;
 
 namespace QctPipeline.Tests.Phantom;
@@ -21,7 +22,7 @@ public sealed class TrainingExportTests
             var geometry = study.Volume.Geometry;
 
             using var zip = ZipFile.OpenRead(Path.Combine(directory, "case.npz"));
-            Assert.Equal(["image.npy", "vertebral_bodies.npy", "vertebrae.npy", "affine_lps.npy"], zip.Entries.Select(e => e.FullName));
+            Assert.Equal(["image.npy", "vertebral_bodies.npy", "vertebrae.npy", "ribs.npy", "affine_lps.npy"], zip.Entries.Select(e => e.FullName));
             var image = ReadNpy(zip.GetEntry("image.npy")!, out var header);
             Assert.Contains("'descr': '<i2'", header, StringComparison.Ordinal);
             Assert.Contains($"'shape': ({geometry.SizeZ}, {geometry.SizeY}, {geometry.SizeX})", header, StringComparison.Ordinal);
@@ -34,7 +35,32 @@ public sealed class TrainingExportTests
             var bodies = ReadNpy(zip.GetEntry("vertebral_bodies.npy")!, out _);
             Assert.Equal(study.BodyLabels, bodies);
             Assert.Contains((byte)21, bodies);
+            var ribs = ReadNpy(zip.GetEntry("ribs.npy")!, out var ribHeader);
+            Assert.Contains("'descr': '|u1'", ribHeader, StringComparison.Ordinal);
+            Assert.Contains($"'shape': ({geometry.SizeZ}, {geometry.SizeY}, {geometry.SizeX})", ribHeader, StringComparison.Ordinal);
+            Assert.Equal(study.RibLabels, ribs);
+            Assert.Contains((byte)12, ribs);
             Assert.True(File.Exists(Path.Combine(directory, PhantomStudyWriter.TruthFile)));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void NiftiCaseHoldsTheImageAndTheThreeLabelFiles()
+    {
+        var directory = SmallPhantoms.TemporaryDirectory();
+        try
+        {
+            var study = PhantomGenerator.Generate(TrainingExport.OnIsotropicGrid(SmallPhantoms.Options, 5));
+            var truth = TrainingExport.Write(study, directory, TrainingFormat.Nifti);
+            string[] expected = ["image.nii.gz", PhantomStudyWriter.BodyLabelFile, PhantomStudyWriter.VertebraLabelFile, PhantomStudyWriter.RibLabelFile];
+            Assert.Equal(expected, truth.Files.Values);
+            Assert.All(expected, file => Assert.True(File.Exists(Path.Combine(directory, file)), file));
+            var ribs = NiftiReader.Read(Path.Combine(directory, PhantomStudyWriter.RibLabelFile)).Voxels.ToArray();
+            Assert.Equal(study.RibLabels.Count(code => code != 0), ribs.Count(code => code != 0));
         }
         finally
         {
