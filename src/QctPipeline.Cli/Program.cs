@@ -7,6 +7,9 @@ root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(PhantomCommand.Create());
+root.Subcommands.Add(SegmentCommand.Create());
+root.Subcommands.Add(AnalyzeCommand.Create());
+root.Subcommands.Add(EvalModelCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
 using QctPipeline.Domain;
 
 namespace QctPipeline.Segment;
@@ -7,7 +9,7 @@ namespace QctPipeline.Segment;
 /// averages the source over its own footprint when shrinking (what a coarser scan would have measured) and
 /// interpolates linearly when enlarging; beyond the source the value is <c>outside</c>.
 /// </summary>
-public static class AxisAlignedResampler
+public static unsafe class AxisAlignedResampler
 {
     public static float[] Resample(ReadOnlySpan<float> source, VolumeGeometry from, VolumeGeometry to, float outside)
     {
@@ -25,15 +27,72 @@ public static class AxisAlignedResampler
             Plan(from.SizeZ, from.Spacing.Z, to.SizeZ, to.Spacing.Z, offset.Dot(from.SliceDirection)),
         };
 
-        var sizes = new[] { from.SizeX, from.SizeY, from.SizeZ };
-        var current = source.ToArray();
-        for (var axis = 0; axis < 3; axis++)
+        // Slices first, then rows: these passes combine whole contiguous rows (vectorised) and shrink the data most,
+        // so the one pass over the full series reads it in place, without a copy.
+        var afterZ = new float[(long)from.SizeX * from.SizeY * to.SizeZ];
+        fixed (float* pointer = source)
         {
-            current = ResampleAxis(current, sizes, axis, plans[axis], outside);
-            sizes[axis] = plans[axis].Length;
+            CombineRows(pointer, from.SizeX * from.SizeY, 1, from.SizeZ, plans[2], outside, afterZ);
         }
 
-        return current;
+        var afterY = new float[(long)from.SizeX * to.SizeY * to.SizeZ];
+        fixed (float* pointer = afterZ)
+        {
+            CombineRows(pointer, from.SizeX, to.SizeZ, from.SizeY, plans[1], outside, afterY);
+        }
+
+        return ResampleRowsAlongX(afterY, from.SizeX, to.SizeY * to.SizeZ, plans[0], outside);
+    }
+
+    /// <summary>
+    /// Resamples along an axis whose neighbours lie <paramref name="rowLength"/> apart, so each target row is a weighted
+    /// sum of whole source rows. The source holds <paramref name="blocks"/> blocks of <paramref name="sourceRows"/> rows.
+    /// </summary>
+    private static void CombineRows(float* source, int rowLength, int blocks, int sourceRows, (int Index, float Weight)[][] plan, float outside, float[] output)
+    {
+        var input = (nint)source;
+        var targetRows = plan.Length;
+        Parallel.For(0, blocks * targetRows, row =>
+        {
+            var (block, target) = Math.DivRem(row, targetRows);
+            var destination = output.AsSpan(row * rowLength, rowLength);
+            destination.Clear();
+            foreach (var (index, weight) in plan[target])
+            {
+                if (index < 0)
+                {
+                    AddScaled(destination, outside, weight);
+                }
+                else
+                {
+                    AddScaled(destination, new ReadOnlySpan<float>((float*)input + (((long)block * sourceRows) + index) * rowLength, rowLength), weight);
+                }
+            }
+        });
+    }
+
+    private static void AddScaled(Span<float> destination, ReadOnlySpan<float> source, float weight)
+    {
+        var vectors = MemoryMarshal.Cast<float, Vector<float>>(destination);
+        var sourceVectors = MemoryMarshal.Cast<float, Vector<float>>(source);
+        for (var v = 0; v < vectors.Length; v++)
+        {
+            vectors[v] += sourceVectors[v] * weight;
+        }
+
+        for (var i = vectors.Length * Vector<float>.Count; i < destination.Length; i++)
+        {
+            destination[i] += source[i] * weight;
+        }
+    }
+
+    private static void AddScaled(Span<float> destination, float value, float weight)
+    {
+        var term = value * weight;
+        for (var i = 0; i < destination.Length; i++)
+        {
+            destination[i] += term;
+        }
     }
 
     /// <summary>Per target index: the source cells it draws from and their weights (index −1 = outside).</summary>
@@ -63,32 +122,23 @@ public static class AxisAlignedResampler
         return plan;
     }
 
-    private static float[] ResampleAxis(float[] input, int[] sizes, int axis, (int Index, float Weight)[][] plan, float outside)
+    /// <summary>The last pass, along x, where neighbours are adjacent floats: each target voxel sums its plan's cells.</summary>
+    private static float[] ResampleRowsAlongX(float[] input, int sourceSizeX, int rows, (int Index, float Weight)[][] plan, float outside)
     {
-        var outSizes = (int[])sizes.Clone();
-        outSizes[axis] = plan.Length;
-        var output = new float[(long)outSizes[0] * outSizes[1] * outSizes[2]];
-        var inStride = axis == 0 ? 1 : axis == 1 ? sizes[0] : sizes[0] * sizes[1];
-        Parallel.For(0, outSizes[2], k =>
+        var output = new float[(long)plan.Length * rows];
+        Parallel.For(0, rows, row =>
         {
-            for (var j = 0; j < outSizes[1]; j++)
+            var source = input.AsSpan(row * sourceSizeX, sourceSizeX);
+            var destination = output.AsSpan(row * plan.Length, plan.Length);
+            for (var target = 0; target < destination.Length; target++)
             {
-                for (var i = 0; i < outSizes[0]; i++)
+                var sum = 0f;
+                foreach (var (index, weight) in plan[target])
                 {
-                    var (target, inBase) = axis switch
-                    {
-                        0 => (i, sizes[0] * (j + (sizes[1] * k))),
-                        1 => (j, i + (sizes[0] * sizes[1] * k)),
-                        _ => (k, i + (sizes[0] * j)),
-                    };
-                    var sum = 0f;
-                    foreach (var (source, weight) in plan[target])
-                    {
-                        sum += weight * (source < 0 ? outside : input[inBase + (source * inStride)]);
-                    }
-
-                    output[i + (outSizes[0] * (j + (outSizes[1] * k)))] = sum;
+                    sum += weight * (index < 0 ? outside : source[index]);
                 }
+
+                destination[target] = sum;
             }
         });
         return output;

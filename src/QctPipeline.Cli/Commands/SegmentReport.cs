@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using QctPipeline.Domain;
+using QctPipeline.Ingest;
+using QctPipeline.Segment;
+
+namespace QctPipeline.Cli.Commands;
+
+/// <summary>
+/// The JSON `qct analyze` prints. Field names are a contract (issue 4): later stages add fields, never rename.
+/// Every field is always present, null when unknown.
+/// </summary>
+internal sealed record AnalyzeReport(
+    string Status,
+    string? Reason,
+    string? PatientId,
+    string? StudyDate,
+    string? StudyInstanceUid,
+    string? SeriesInstanceUid,
+    L1Report L1,
+    IReadOnlyList<LevelReport> Levels,
+    IReadOnlyList<string> Warnings,
+    IReadOnlyDictionary<string, double> TimingsMs)
+{
+    public static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    public static AnalyzeReport From(LoadedSeries loaded, SegmentationResult result, IReadOnlyDictionary<string, double> timings)
+    {
+        var metadata = loaded.Series.Metadata;
+        return new AnalyzeReport(
+            StatusName(result.Status),
+            result.Reason,
+            metadata.PatientId,
+            metadata.StudyDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            metadata.StudyInstanceUid,
+            metadata.SeriesInstanceUid,
+            L1Report.From(result),
+            [.. result.Levels.Select(level => new LevelReport(level.Name, Rounded(level.CentroidLps)))],
+            [.. loaded.Warnings, .. result.Warnings],
+            timings);
+    }
+
+    public static AnalyzeReport Error(string reason, SeriesMetadata? metadata, IReadOnlyDictionary<string, double> timings) => new(
+        "error",
+        reason,
+        metadata?.PatientId,
+        metadata?.StudyDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        metadata?.StudyInstanceUid,
+        metadata?.SeriesInstanceUid,
+        new L1Report(false, null, null, null),
+        [],
+        [],
+        timings);
+
+    public static string StatusName(SegmentationStatus status) => status == SegmentationStatus.Ok ? "ok" : "no-l1";
+
+    public static double[] Rounded(Vector3 point) => [Math.Round(point.X, 2), Math.Round(point.Y, 2), Math.Round(point.Z, 2)];
+}
+
+internal sealed record L1Report(bool Found, double[]? CentroidLps, double? VolumeMl, double? Confidence)
+{
+    public static L1Report From(SegmentationResult result) => new(
+        result.Status == SegmentationStatus.Ok,
+        result.L1CentroidLps is { } centroid ? AnalyzeReport.Rounded(centroid) : null,
+        result.L1VolumeMl is { } volume ? Math.Round(volume, 2) : null,
+        Math.Round(result.Confidence, 3));
+}
+
+internal sealed record LevelReport(string Name, double[] CentroidLps);
+
+/// <summary>`qct segment --json`: the analyze fields of the stage plus its evidence (levels, counts, neighbours, steps).</summary>
+internal sealed record SegmentReport(
+    string Status,
+    string? Reason,
+    string SeriesInstanceUid,
+    L1Report L1,
+    IReadOnlyList<LevelDetail> Levels,
+    IReadOnlyList<CountReport> Counts,
+    NeighbourReport? AboveL1,
+    NeighbourReport? L2,
+    string Model,
+    IReadOnlyList<string> Warnings,
+    IReadOnlyDictionary<string, double> TimingsMs)
+{
+    public static SegmentReport From(LoadedSeries loaded, SegmentationResult result, ModelManifest manifest) => new(
+        AnalyzeReport.StatusName(result.Status),
+        result.Reason,
+        loaded.Series.Metadata.SeriesInstanceUid,
+        L1Report.From(result),
+        [.. result.Levels.Select(LevelDetail.From)],
+        [.. result.Counts.Select(c => new CountReport(c.Method, JsonNamingPolicy.KebabCaseLower.ConvertName(c.Outcome.ToString()), c.Detail))],
+        NeighbourReport.From(result.AboveL1Mask),
+        NeighbourReport.From(result.L2Mask),
+        $"{manifest.Name} {manifest.Version} ({manifest.ManifestPath})",
+        [.. loaded.Warnings, .. result.Warnings],
+        Timings(result));
+
+    public static IReadOnlyDictionary<string, double> Timings(SegmentationResult result)
+    {
+        var timings = result.Timings.ToDictionary(t => t.Step, t => Math.Round(t.Milliseconds, 1));
+        timings["total"] = Math.Round(result.TotalMilliseconds, 1);
+        return timings;
+    }
+
+    public string ToText()
+    {
+        var lines = new List<string> { $"series {SeriesInstanceUid}: {Status}{(Reason is null ? string.Empty : $" — {Reason}")}" };
+        if (L1.Found)
+        {
+            lines.Add(string.Create(CultureInfo.InvariantCulture,
+                $"  L1 body: centroid LPS ({string.Join(", ", L1.CentroidLps!)}) mm, {L1.VolumeMl:0.0} ml, confidence {L1.Confidence:0.00}"));
+        }
+
+        lines.AddRange(Levels.Select(level => string.Create(CultureInfo.InvariantCulture,
+            $"  level {level.Name,-4} centroid ({string.Join(", ", level.CentroidLps)}), {level.VoxelCount} voxels, p {level.MeanProbability:0.00}{(level.CutByEdge ? ", cut by the scan's edge" : string.Empty)}")));
+        lines.AddRange(Counts.Select(count => $"  count {count.Method}: {count.Outcome} — {count.Detail}"));
+        lines.AddRange(Warnings.Select(warning => $"  warning: {warning}"));
+        lines.Add($"  model {Model}");
+        lines.Add("  time " + string.Join(", ", TimingsMs.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Key} {t.Value:0} ms"))));
+        return string.Join(Environment.NewLine, lines);
+    }
+}
+
+internal sealed record LevelDetail(string Name, double[] CentroidLps, long VoxelCount, double MeanProbability, bool CutByEdge)
+{
+    public static LevelDetail From(LevelFound level) =>
+        new(level.Name, AnalyzeReport.Rounded(level.CentroidLps), level.VoxelCount, Math.Round(level.MeanProbability, 3), level.CutByEdge);
+}
+
+internal sealed record CountReport(string Method, string Outcome, string Detail);
+
+internal sealed record NeighbourReport(double[] CentroidLps, double VolumeMl)
+{
+    public static NeighbourReport? From(Mask? mask) =>
+        mask?.Centroid() is { } centroid ? new NeighbourReport(AnalyzeReport.Rounded(centroid), Math.Round(mask.VolumeMm3 / 1000, 2)) : null;
+}

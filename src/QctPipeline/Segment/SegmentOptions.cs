@@ -1,0 +1,41 @@
+namespace QctPipeline.Segment;
+
+/// <summary>Thresholds of the L1 stage; the defaults are what `qct segment` and `qct analyze` use.</summary>
+public sealed record SegmentOptions
+{
+    /// <summary>
+    /// A model whose manifest reports a lower held-out level accuracy is still in training: its results carry a warning.
+    /// 99 % is the level accuracy issue 4 requires of a shipped model.
+    /// </summary>
+    public double MinModelLevelAccuracy { get; init; } = 0.99;
+
+    /// <summary>Probability above which a series voxel belongs to a body once mapped back from the model's grid.</summary>
+    public float ProbabilityThreshold { get; init; } = 0.5f;
+
+    /// <summary>Below this the result abstains ("no-l1") rather than name a vertebra L1.</summary>
+    public double MinConfidence { get; init; } = 0.5;
+
+    /// <summary>A level's component (whole vertebra) must be at least this big to count: smaller blobs are noise …</summary>
+    public double MinVertebraMl { get; init; } = 3;
+
+    /// <summary>… and at most this big: larger ones are several vertebrae run together.</summary>
+    public double MaxVertebraMl { get; init; } = 250;
+
+    /// <summary>A vertebral body blob of the body channel smaller than this is not counted as a vertebra.</summary>
+    public double MinBodyMl { get; init; } = 1.5;
+
+    /// <summary>A body blob taller than this is two bodies the coarse grid failed to separate; counting through it stops.</summary>
+    public double MaxBodyHeightMm { get; init; } = 45;
+
+    /// <summary>Bodies counted up from the sacrum start this far above S1's centroid.</summary>
+    public double MinBodySeparationMm { get; init; } = 10;
+
+    /// <summary>A count agrees with the localizer when it lands this close to the localizer's L1 body centroid.</summary>
+    public double CountAgreementMm { get; init; } = 12;
+
+    /// <summary>The refiner's L1 further than this from the localizer's is a warning and lowers the confidence.</summary>
+    public double RefinerShiftMm { get; init; } = 15;
+
+    /// <summary>Confidence factor when no independent count confirms the localizer's L1.</summary>
+    public double UnconfirmedLevelFactor { get; init; } = 0.85;
+}
