@@ -1,5 +1,7 @@
 using QctPipeline.Dicom;
 using QctPipeline.Nifti;
+using QctPipeline.Segment;
+using QctPipeline.Segment.Onnx;
 
 namespace QctPipeline.Cli;
 
@@ -23,7 +25,7 @@ internal static class ExitCodes
         {
             return Fail(ex.Message, UnreadableInput);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ModelManifestException or OnnxRuntimeException or DllNotFoundException)
         {
             return Fail(ex.Message, Failure);
         }

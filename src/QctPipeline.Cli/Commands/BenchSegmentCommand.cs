@@ -27,17 +27,7 @@ internal static class BenchSegmentCommand
                 return code;
             }
 
-            SegmentationModel segmentationModel;
-            try
-            {
-                segmentationModel = model.Load(parsed);
-            }
-            catch (ModelManifestException ex)
-            {
-                return ExitCodes.Fail(ex.Message, ExitCodes.Failure);
-            }
-
-            using (segmentationModel)
+            using (var segmentationModel = model.Load(parsed))
             {
                 var loaded = DicomIngest.Load(selected, options);
                 var repetitions = Math.Max(1, parsed.GetValue(runs));

@@ -28,17 +28,7 @@ internal static class EvalModelCommand
                 return ExitCodes.Fail($"--seeds {parsed.GetValue(seeds)}: expected A..B with A ≤ B", ExitCodes.Usage);
             }
 
-            SegmentationModel segmentationModel;
-            try
-            {
-                segmentationModel = model.Load(parsed);
-            }
-            catch (ModelManifestException ex)
-            {
-                return ExitCodes.Fail(ex.Message, ExitCodes.Failure);
-            }
-
-            using (segmentationModel)
+            using (var segmentationModel = model.Load(parsed))
             {
                 Console.WriteLine($"model {segmentationModel.Manifest.Name} {segmentationModel.Manifest.Version}; seeds {range.First}..{range.Last}");
                 Console.WriteLine("seed     coverage  ribs lumb  slice  L1 in scan  status  error_mm  dice   verdict       reason");

@@ -35,17 +35,7 @@ internal static class SegmentCommand
                 return code;
             }
 
-            SegmentationModel segmentationModel;
-            try
-            {
-                segmentationModel = model.Load(parsed);
-            }
-            catch (ModelManifestException ex)
-            {
-                return ExitCodes.Fail(ex.Message, ExitCodes.Failure);
-            }
-
-            using (segmentationModel)
+            using (var segmentationModel = model.Load(parsed))
             {
                 var loaded = DicomIngest.Load(selected, options);
                 var result = L1Segmenter.Segment(loaded.Volume, selected.Metadata, segmentationModel, new SegmentOptions());
