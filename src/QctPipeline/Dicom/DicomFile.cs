@@ -13,12 +13,14 @@ public sealed record DicomFile(string Path, TransferSyntax TransferSyntax, Dicom
     /// <summary>Reads the file up to its pixel data, fetching more of it only when the header is longer than the first read.</summary>
     public static DicomFile ReadHeader(string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-        var fileLength = stream.Length;
-        if (fileLength == 0)
+        // Checked before opening: a named pipe or device also reports 0 bytes, and opening one would block the scan.
+        if (new FileInfo(path).Length == 0)
         {
             throw new DicomFormatException("empty file (0 bytes)");
         }
+
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        var fileLength = stream.Length;
 
         var size = (int)Math.Min(fileLength, FirstHeaderRead);
         while (true)

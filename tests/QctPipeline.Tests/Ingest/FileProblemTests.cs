@@ -91,6 +91,22 @@ public sealed class FileProblemTests : IDisposable
     }
 
     [Fact]
+    public void NamedPipeInTheFolderDoesNotBlockTheSurvey()
+    {
+        WriteSeries();
+        var pipe = folder.File("pipe.dcm");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", pipe))
+        {
+            mkfifo.WaitForExit();
+        }
+
+        var survey = Survey();
+
+        Assert.NotNull(survey.Selection.Selected);
+        Assert.Equal([(pipe, "empty file (0 bytes)")], survey.Problems.Select(p => (p.Path, p.Reason)));
+    }
+
+    [Fact]
     public void TextWhereANumberMustBeFailsTheFileNamingTheTag()
     {
         new SyntheticSeries().Write(folder.Path, SyntheticSeries.Axial(12, 2.0), (k, w) =>
