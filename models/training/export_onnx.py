@@ -135,7 +135,6 @@ def export_stage(stage, args):
                           dynamic_axes={"image": {2: "z", 3: "y", 4: "x"}, "logits": {2: "z", 3: "y", 4: "x"}},
                           do_constant_folding=True)
     onnx.checker.check_model(onnx.load(tmp_path))
-    os.replace(tmp_path, onnx_path)
 
     val_folder = ckpt.get("val_data") or ""
     checks = []
@@ -144,7 +143,7 @@ def export_stage(stage, args):
             t = time.time()
             ref = model(torch.from_numpy(x)).numpy()
             torch_ms = (time.time() - t) * 1000
-        y, info = ort_run(onnx_path, x)
+        y, info = ort_run(tmp_path, x)
         check = {"inputShape": list(x.shape), "pytorchMs": round(torch_ms, 1)}
         if y is not None:
             diff = float(np.abs(y - ref).max())
@@ -152,11 +151,13 @@ def export_stage(stage, args):
                           "maxAbsLogitDiff": diff,
                           "argmaxAgreement": float((y.argmax(1) == ref.argmax(1)).mean())})
             if diff > 1e-3:
+                os.remove(tmp_path)  # the shipped file stays the one its manifest names
                 raise SystemExit(f"{stage}: ORT and PyTorch differ by {diff}")
         else:
             check["ort"] = "onnxruntime-node not found (set QCT_ORT_NODE_MODULES); PyTorch only"
         checks.append(check)
         print(stage, json.dumps(check), flush=True)
+    os.replace(tmp_path, onnx_path)
 
     # latency on the input a 512 x 512 x 300 series (0.7 mm pixels, 1 mm slices) gives: 4 mm -> 80 x 96 x 96
     bench_shape = (1, 1, 80, 96, 96) if stage == "localizer" else (1, 1) + C.REFINER_CROP
