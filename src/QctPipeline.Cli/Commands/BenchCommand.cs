@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using QctPipeline.Domain;
 using QctPipeline.Ingest;
 
 namespace QctPipeline.Cli.Commands;
@@ -50,8 +51,8 @@ internal static class BenchCommand
             }
         }
 
-        var buildMedian = Median(buildTimes);
-        var readMedian = Median(readTimes);
+        var buildMedian = Statistics.Median(buildTimes);
+        var readMedian = Statistics.Median(readTimes);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ingest {input}: {files.Length} files, {bytes / 1e6:0.0} MB, {selected.Frames.Count} x {selected.Rows}x{selected.Columns} slices, {runs} runs, {options.MaxParallelism} threads"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  build volume (headers, select, decode, HU): median {buildMedian:0.0} ms"));
@@ -67,9 +68,4 @@ internal static class BenchCommand
         return watch.Elapsed.TotalMilliseconds;
     }
 
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-    }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using QctPipeline.Domain;
 using QctPipeline.Ingest;
 using QctPipeline.Segment;
 
@@ -46,11 +47,11 @@ internal static class BenchSegmentCommand
                     $"segment {selected.SeriesInstanceUid}: {g.SizeX}x{g.SizeY}x{g.SizeZ} voxels, {repetitions} runs, {Environment.ProcessorCount} cores; status {AnalyzeReport.StatusName(results[^1].Status)}"));
                 foreach (var step in results[^1].Timings.Select(t => t.Step).Distinct())
                 {
-                    var median = Median(results.Select(r => r.Timings.Where(t => t.Step == step).Sum(t => t.Milliseconds)));
+                    var median = Statistics.Median(results.Select(r => r.Timings.Where(t => t.Step == step).Sum(t => t.Milliseconds)));
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {step,-16} median {median,8:0.0} ms"));
                 }
 
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {"segmentation",-16} median {Median(results.Select(r => r.TotalMilliseconds)),8:0.0} ms"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {"segmentation",-16} median {Statistics.Median(results.Select(r => r.TotalMilliseconds)),8:0.0} ms"));
                 using var process = Process.GetCurrentProcess();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  peak working set {process.PeakWorkingSet64 / 1e6:0} MB"));
                 return ExitCodes.Ok;
@@ -59,9 +60,4 @@ internal static class BenchSegmentCommand
         return command;
     }
 
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-    }
 }

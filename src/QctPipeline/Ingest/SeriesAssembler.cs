@@ -219,7 +219,7 @@ public static class SeriesAssembler
         }
         else
         {
-            var median = Median(gaps);
+            var median = Statistics.Median(gaps);
             uneven = gaps.Any(g => Math.Abs(g - median) > Math.Max(options.UnevenSpacingTolerance * median, 0.005));
             sliceSpacing = uneven ? median : distances[^1] / gaps.Length;
             if (uneven)
@@ -318,12 +318,6 @@ public static class SeriesAssembler
         return (Math.Atan(shear.Length) * 180 / Math.PI, shear, worst);
     }
 
-    private static double Median(double[] values)
-    {
-        var sorted = values.Order().ToArray();
-        var middle = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-    }
 
     private static string Describe(ImageFrame frame) =>
         frame.FramesInFile > 1 ? $"{frame.FilePath} frame {frame.FrameIndex + 1}" : frame.FilePath;

@@ -1,0 +1,12 @@
+namespace QctPipeline.Domain;
+
+public static class Statistics
+{
+    /// <summary>The middle value, or the mean of the two middle values for an even count.</summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        var middle = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+}
