@@ -46,7 +46,7 @@ class CaseCache:
 
     def rescan(self) -> int:
         added = 0
-        folders = C.list_cases(self.folder)
+        folders = [case for folder in self.folder.split(",") for case in C.list_cases(folder)]
         if self.limit:
             folders = folders[: self.limit]
         for folder in folders:
@@ -282,7 +282,7 @@ def append_csv(path, row: dict):
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--stage", choices=["localizer", "refiner"], required=True)
-    p.add_argument("--data", help="training case folder (default: $QCT_TRAINING_DATA/loc-4mm or ref-1.5mm)")
+    p.add_argument("--data", help="training case folders, comma-separated (default: $QCT_TRAINING_DATA/loc-4mm or ref-1.5mm)")
     p.add_argument("--val-data", help="held-out case folder (default: …-val)")
     p.add_argument("--val-cases", type=int, default=60)
     p.add_argument("--checkpoints", default=os.path.join(REPO_MODELS, "checkpoints"))
