@@ -94,6 +94,12 @@ public sealed record PhantomOptions
     /// <summary>… to the bottom of this one (names follow <see cref="SpineLabels"/>).</summary>
     public string ToLevel { get; init; } = "S1";
 
+    /// <summary>How far the scan reaches beyond the top of <see cref="FromLevel"/> (mm); negative cuts through that vertebra.</summary>
+    public double TopMarginMm { get; init; } = 4;
+
+    /// <summary>How far the scan reaches beyond the bottom of <see cref="ToLevel"/> (mm); negative cuts through that vertebra.</summary>
+    public double BottomMarginMm { get; init; } = 4;
+
     public double GantryTiltDegrees { get; init; }
 
     public PatientOrientation Orientation { get; init; } = PatientOrientation.HeadFirstSupine;

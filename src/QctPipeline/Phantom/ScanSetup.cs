@@ -68,8 +68,8 @@ public sealed class ScanSetup
             : new Domain.Vector3(0, -Math.Cos(tilt), -Math.Sin(tilt));
         var top = anatomy.Vertebra(options.FromLevel);
         var bottom = anatomy.Vertebra(options.ToLevel);
-        var topZ = ToPatient(top.Frame.ToWorld(new Vector3(0, 0, top.Height / 2 + 4))).Z;
-        var bottomZ = ToPatient(bottom.Frame.ToWorld(new Vector3(0, 0, -bottom.Height / 2 - 4))).Z;
+        var topZ = ToPatient(top.Frame.ToWorld(new Vector3(0, 0, top.Height / 2 + (float)options.TopMarginMm))).Z;
+        var bottomZ = ToPatient(bottom.Frame.ToWorld(new Vector3(0, 0, -bottom.Height / 2 - (float)options.BottomMarginMm))).Z;
         var spacing = options.SliceSpacingMm;
         SliceCount = Math.Max(1, (int)Math.Floor((topZ - bottomZ) / spacing) + 1);
         var firstZ = feetFirst ? bottomZ : topZ;

@@ -41,8 +41,9 @@ public static class TrainingExport
     }
 
     /// <summary>
-    /// A training case's options drawn from its seed: density, kVp, contrast, kernel, noise, coverage (including scans
-    /// that stop at T12–L1 or start below the ribs), transitional anatomy, fracture, lesion, metal and orientation.
+    /// A training case's options drawn from its seed: density, kVp, contrast, kernel, noise, coverage (a quarter of cases
+    /// without a whole L1: chest-only, abdomen-only, L1 cut by the scan's edge), transitional anatomy, fracture, lesion,
+    /// metal and orientation.
     /// </summary>
     public static PhantomOptions RandomCase(PhantomOptions template, long seed)
     {
@@ -56,6 +57,29 @@ public static class TrainingExport
         var to = labels.Names[Math.Clamp(l1 + 1 + random.Next(lumbar + 1), l1 + 1, labels.Names.Count - 1)];
         var lesion = random.NextDouble() switch { < 0.03 => LesionKind.Sclerotic, < 0.06 => LesionKind.Lytic, _ => LesionKind.None };
         var screws = random.NextDouble() < 0.04 ? new[] { labels.Names[l1 + 2], labels.Names[l1 + 3] } : [];
+        var (topMargin, bottomMargin) = (4.0, 4.0);
+
+        // Drawn after everything above so seeds keep the rest of their case. A model must also see scans without L1
+        // (chest-only, abdomen-only) and with L1 cut by the scan's edge, or it learns to find an L1 in every scan.
+        var coverage = random.NextDouble();
+        if (coverage < 0.10)
+        {
+            to = labels.Names[l1 - 1 - random.Next(3)];
+            from = labels.Names[Math.Max(0, labels.IndexOf(to) - 3 - random.Next(6))];
+        }
+        else if (coverage < 0.17)
+        {
+            from = labels.Names[l1 + 1 + random.Next(2)];
+            to = labels.Names[Math.Min(labels.Names.Count - 1, labels.IndexOf(from) + 2 + random.Next(4))];
+        }
+        else if (coverage < 0.25)
+        {
+            var cut = -Math.Round(random.Uniform(4, 18), 1);
+            (from, to, topMargin, bottomMargin) = random.NextDouble() < 0.7
+                ? (labels.Names[Math.Max(0, l1 - 2 - random.Next(6))], "L1", 4.0, cut)
+                : ("L1", labels.Names[Math.Min(labels.Names.Count - 1, l1 + 2 + random.Next(4))], cut, 4.0);
+        }
+
         return template with
         {
             Seed = seed,
@@ -70,6 +94,8 @@ public static class TrainingExport
             LumbarVertebrae = lumbar,
             FromLevel = from,
             ToLevel = to,
+            TopMarginMm = topMargin,
+            BottomMarginMm = bottomMargin,
             L1FractureHeightLoss = random.NextDouble() < 0.1 ? Math.Round(random.Uniform(0.15, 0.45), 2) : 0,
             Lesion = lesion,
             LesionLevel = labels.Names[l1 + random.Next(2)],
