@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using QctPipeline.Ingest;
 using QctPipeline.Nifti;
+using QctPipeline.Report;
 using QctPipeline.Segment;
 
 namespace QctPipeline.Cli.Commands;
@@ -15,17 +16,25 @@ internal static class SegmentCommand
         var model = new ModelArguments();
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var saveMask = new Option<FileInfo?>("--save-mask") { Description = "Write the L1 body mask (uint8 0/1 on the series grid) as NIfTI (.nii or .nii.gz)." };
+        var saveLevels = new Option<FileInfo?>("--save-levels") { Description = "Write a PNG: coronal and sagittal bone-window slabs with the levels found named and the L1, last rib-bearing and L2 bodies overlaid." };
         var command = new Command("segment", "Find L1 and segment its vertebral body (ONNX model; abstains when the level is uncertain).");
         arguments.AddTo(command);
         model.AddTo(command);
         command.Options.Add(json);
         command.Options.Add(saveMask);
+        command.Options.Add(saveLevels);
         command.SetAction(parsed => ExitCodes.Guard(() =>
         {
             var maskPath = parsed.GetValue(saveMask)?.FullName;
             if (maskPath is not null && !maskPath.EndsWith(".nii", StringComparison.Ordinal) && !maskPath.EndsWith(".nii.gz", StringComparison.Ordinal))
             {
                 return ExitCodes.Fail($"{maskPath}: the mask file must end in .nii or .nii.gz", ExitCodes.Usage);
+            }
+
+            var levelsPath = parsed.GetValue(saveLevels)?.FullName;
+            if (levelsPath is not null && !levelsPath.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
+            {
+                return ExitCodes.Fail($"{levelsPath}: the level figure must end in .png", ExitCodes.Usage);
             }
 
             var options = arguments.Options(parsed);
@@ -52,6 +61,12 @@ internal static class SegmentCommand
                     {
                         Console.Error.WriteLine($"qct: {maskPath} not written: no L1 mask ({result.Reason})");
                     }
+                }
+
+                if (levelsPath is not null)
+                {
+                    PngEncoder.WriteFile(levelsPath, LevelFigure.Render(loaded.Volume, result, new LevelFigureOptions()).ToPng());
+                    Console.Error.WriteLine($"{levelsPath}: level figure written ({result.Levels.Count} levels)");
                 }
 
                 return ExitCodes.Ok;

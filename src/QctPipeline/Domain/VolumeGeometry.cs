@@ -21,6 +21,13 @@ public sealed record VolumeGeometry(
     public Vector3 VoxelToPatient(double i, double j, double k) =>
         Origin + RowDirection * (i * Spacing.X) + ColumnDirection * (j * Spacing.Y) + SliceDirection * (k * Spacing.Z);
 
+    /// <summary>Continuous voxel indices (i, j, k) of a patient point; the direction cosines are orthonormal.</summary>
+    public (double I, double J, double K) PatientToVoxel(Vector3 point)
+    {
+        var offset = point - Origin;
+        return (offset.Dot(RowDirection) / Spacing.X, offset.Dot(ColumnDirection) / Spacing.Y, offset.Dot(SliceDirection) / Spacing.Z);
+    }
+
     /// <summary>Six direction cosines as DICOM's ImageOrientationPatient orders them.</summary>
     public double[] DirectionCosines =>
         [RowDirection.X, RowDirection.Y, RowDirection.Z, ColumnDirection.X, ColumnDirection.Y, ColumnDirection.Z];

@@ -93,8 +93,8 @@ public static class LevelCounting
     }
 
     /// <summary>
-    /// Abstains when L1 is absent, cut by the scan's edge, when an independent count disagrees or puts L1 outside the
-    /// scan, or when the confidence is low; a level named by the localizer alone costs confidence and a warning.
+    /// Abstains when L1 is absent, cut by the scan's edge, when its neighbouring levels are out of anatomical order,
+    /// when an independent count disagrees or puts L1 outside the scan, or when the confidence is low; a level named by the localizer alone costs confidence and a warning.
     /// </summary>
     public static LevelVerdict Judge(LevelEvidence evidence, SegmentOptions options)
     {
@@ -110,6 +110,11 @@ public static class LevelCounting
             return new LevelVerdict(l1, "L1 is cut by the edge of the scan (its body reaches the first or last slice)", l1.MeanProbability, null);
         }
 
+        if (OrderProblem(evidence.Levels, l1, options) is { } problem)
+        {
+            return new LevelVerdict(l1, "the levels found do not line up as a spine around L1: " + problem, l1.MeanProbability, null);
+        }
+
         var independent = evidence.Counts.Where(c => c.Method != FromLocalizer).ToList();
         var conflicts = independent.Where(c => c.Outcome is CountOutcome.Disagrees or CountOutcome.L1NotInView).ToList();
         if (conflicts.Count > 0)
@@ -123,6 +128,38 @@ public static class LevelCounting
         return confidence < options.MinConfidence
             ? new LevelVerdict(l1, LowConfidence(confidence, options), confidence, warning)
             : new LevelVerdict(l1, null, confidence, warning);
+    }
+
+    /// <summary>
+    /// A level within <see cref="SegmentOptions.NeighbourLevels"/> classes of L1 that lies on the wrong side of it (a
+    /// "T10" below L1) or further from it than <see cref="SegmentOptions.MaxLevelSpacingMm"/> per class step means the
+    /// labels are not a spine there — on real CT a contrast-filled vessel taken for vertebrae does this. Class indices
+    /// run head to feet, patient z (LPS) runs feet to head.
+    /// </summary>
+    private static string? OrderProblem(IReadOnlyList<LevelFound> levels, LevelFound l1, SegmentOptions options)
+    {
+        foreach (var level in levels)
+        {
+            var steps = level.ClassIndex - l1.ClassIndex;
+            if (steps == 0 || Math.Abs(steps) > options.NeighbourLevels)
+            {
+                continue;
+            }
+
+            var rise = level.CentroidLps.Z - l1.CentroidLps.Z;
+            if (steps < 0 != rise > 0)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"{level.Name} lies {Math.Abs(rise):0} mm {(rise > 0 ? "above" : "below")} L1");
+            }
+
+            var distance = (level.CentroidLps - l1.CentroidLps).Length;
+            if (distance > options.MaxLevelSpacingMm * Math.Abs(steps))
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"{level.Name} lies {distance:0} mm from L1, too far for {Math.Abs(steps)} level(s)");
+            }
+        }
+
+        return null;
     }
 
     public static string LowConfidence(double confidence, SegmentOptions options) =>

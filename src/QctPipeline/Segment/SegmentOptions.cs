@@ -36,6 +36,15 @@ public sealed record SegmentOptions
     /// <summary>The refiner's L1 further than this from the localizer's is a warning and lowers the confidence.</summary>
     public double RefinerShiftMm { get; init; } = 15;
 
+    /// <summary>Levels up to this many classes from L1 must lie on the right side of it and within reach …</summary>
+    public int NeighbourLevels { get; init; } = 4;
+
+    /// <summary>
+    /// … of this many mm per class step: adult thoraco-lumbar body height plus disc is about 25–40 mm, and the class
+    /// list holds T13 and L6, which a spine may lack, so one step can span two vertebrae.
+    /// </summary>
+    public double MaxLevelSpacingMm { get; init; } = 80;
+
     /// <summary>Confidence factor when no independent count confirms the localizer's L1.</summary>
     public double UnconfirmedLevelFactor { get; init; } = 0.85;
 }

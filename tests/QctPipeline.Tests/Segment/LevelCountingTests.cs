@@ -119,6 +119,16 @@ public sealed class LevelCountingTests
     }
 
     [Fact]
+    public void Levels_out_of_anatomical_order_around_L1_abstain()
+    {
+        // "T10" below L1: labels that do not form a spine there (on real CT, vessels taken for vertebrae).
+        var evidence = Analyse(Stack(["L3", "T10", "L2", "L1", "T12", "T11"]));
+
+        var verdict = LevelCounting.Judge(evidence, new SegmentOptions());
+        Assert.Equal("the levels found do not line up as a spine around L1: T10 lies 64 mm below L1", verdict.AbstainReason);
+    }
+
+    [Fact]
     public void A_scan_without_L1_abstains_naming_the_levels_seen()
     {
         var evidence = Analyse(Stack(["T12", "T11", "T10"]));
