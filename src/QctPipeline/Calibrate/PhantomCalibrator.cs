@@ -28,6 +28,15 @@ public static class PhantomCalibrator
     /// <summary>Largest spread (HU) between the rings of one phantom's rods (they sit in one body).</summary>
     private const double RingAgreementHu = 20;
 
+    /// <summary>
+    /// The point spread function's tail carries a few per cent of a dense rod's contrast past its edge: ring limits
+    /// grow by this fraction of the rod-to-ring difference.
+    /// </summary>
+    private const double BlurAllowance = 0.04;
+
+    /// <summary>The ring around a rod starts this far (mm) outside its edge, past most of the blur.</summary>
+    private const double RingGapMm = 3;
+
     /// <summary>Smallest rod-to-ring difference (HU) that counts as a visible rod.</summary>
     private const double RodContrastHu = 15;
 
@@ -66,7 +75,7 @@ public static class PhantomCalibrator
         var phantom = detection.Phantom;
         var (pixelX, pixelY) = (geometry.Spacing.X, geometry.Spacing.Y);
         var roi = VolumeSampling.Disc(options.RodRoiFraction * phantom.RodRadiusMm, pixelX, pixelY);
-        var ring = VolumeSampling.Ring(phantom.RodRadiusMm + 2, phantom.RodRadiusMm + 4, pixelX, pixelY);
+        var ring = VolumeSampling.Ring(phantom.RodRadiusMm + RingGapMm, phantom.RodRadiusMm + RingGapMm + 2, pixelX, pixelY);
         var centres = detection.RodCentres.Select(c => ((int)Math.Round(c.I), (int)Math.Round(c.J))).ToArray();
         var averaged = MeanImage(volume, VolumeSampling.SpreadSlices(geometry.SizeZ, DetectionSlices));
         var ringReference = centres.Select(c => VolumeSampling.Stats(averaged, geometry.SizeX, geometry.SizeY, c.Item1, c.Item2, ring)!.Value.Mean).Average();
@@ -160,7 +169,7 @@ public static class PhantomCalibrator
         var (sizeX, sizeY) = (geometry.SizeX, geometry.SizeY);
         var (pixelX, pixelY) = (geometry.Spacing.X, geometry.Spacing.Y);
         var inner = VolumeSampling.Disc(0.5 * phantom.RodRadiusMm, pixelX, pixelY);
-        var ring = VolumeSampling.Ring(phantom.RodRadiusMm + 2, phantom.RodRadiusMm + 4, pixelX, pixelY);
+        var ring = VolumeSampling.Ring(phantom.RodRadiusMm + RingGapMm, phantom.RodRadiusMm + RingGapMm + 2, pixelX, pixelY);
         var innerStats = PixelStats(mean, sizeX, sizeY, inner);
         var ringStats = PixelStats(mean, sizeX, sizeY, ring);
         var count = phantom.Rods.Count;
@@ -205,26 +214,28 @@ public static class PhantomCalibrator
 
         double? RowScore(int x0, int y)
         {
-            double score = 0, ringMin = double.MaxValue, ringMax = double.MinValue;
+            double score = 0, ringMin = double.MaxValue, ringMax = double.MinValue, largestContrast = 0;
             var visible = 0;
             for (var index = 0; index < count; index++)
             {
                 var pixel = x0 + (int)Math.Round(index * pitch) + sizeX * y;
                 var (innerMean, innerSd) = innerStats[pixel];
                 var (ringMean, ringSd) = ringStats[pixel];
-                if (!(innerSd < UniformSdLimitHu && ringSd < UniformSdLimitHu))
+                var contrast = Math.Abs(innerMean - ringMean);
+                if (!(innerSd < UniformSdLimitHu && ringSd < UniformSdLimitHu + BlurAllowance * contrast))
                 {
                     return null;
                 }
 
                 ringMin = Math.Min(ringMin, ringMean);
                 ringMax = Math.Max(ringMax, ringMean);
-                visible += Math.Abs(innerMean - ringMean) > RodContrastHu ? 1 : 0;
+                largestContrast = Math.Max(largestContrast, contrast);
+                visible += contrast > RodContrastHu ? 1 : 0;
                 rodHu[index] = innerMean;
                 score += innerSd * innerSd + ringSd * ringSd;
             }
 
-            return ringMax - ringMin <= RingAgreementHu && visible >= count - 1 ? score / count : null;
+            return ringMax - ringMin <= RingAgreementHu + BlurAllowance * largestContrast && visible >= count - 1 ? score / count : null;
         }
 
         bool IsReversed(int x0, int y)
