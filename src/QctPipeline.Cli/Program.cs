@@ -9,6 +9,7 @@ root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(PhantomCommand.Create());
 root.Subcommands.Add(SegmentCommand.Create());
 root.Subcommands.Add(AnalyzeCommand.Create());
+root.Subcommands.Add(CalibrateCommand.Create());
 root.Subcommands.Add(EvalModelCommand.Create());
 
 var parsed = root.Parse(args);

@@ -1,0 +1,54 @@
+#!/usr/bin/python3
+"""Prints the reference-tissue table of src/QctPipeline/Calibrate/ReferenceTissueModel.cs.
+
+Mass attenuation coefficients: NIST XCOM through xraylib (Debian python3-xraylib 4.0; CS_Total_CP, coherent
+included), compositions as NIST tabulates them (ICRP adipose and blood, ICRU-44 skeletal muscle, dry air, water) and
+hydroxyapatite Ca10(PO4)6(OH)2 at 3.16 g/cm3. Spectrum: Kramers bremsstrahlung (photons ~ (kVp - E)/E) hardened by
+7 mm aluminium (inherent + flat + bow-tie centre) and 250 mm of water (an average abdominal path), weighted by energy
+(energy-integrating detector). A material's CT number is the spectrum-weighted mean of its linear attenuation.
+Run: /usr/bin/python3 scripts/internal-calibration-table.py
+"""
+import xraylib as x
+
+ALUMINIUM_MM = 7.0
+WATER_PATH_MM = 250.0
+
+
+def mu(name, energy):
+    if name == 'Al':
+        return 2.699 * x.CS_Total(13, energy)
+    data = x.GetCompoundDataNISTByName(name)
+    return data['density'] * x.CS_Total_CP(name, energy)
+
+
+def weights(kvp):
+    energies, result = [], []
+    energy = 10.25
+    while energy < kvp:
+        photons = (kvp - energy) / energy
+        hardening = mu('Al', energy) * ALUMINIUM_MM / 10 + mu('Water, Liquid', energy) * WATER_PATH_MM / 10
+        energies.append(energy)
+        result.append(photons * 2.718281828459045 ** (-hardening) * energy)
+        energy += 0.5
+    total = sum(result)
+    return energies, [w / total for w in result]
+
+
+def effective(kvp, attenuation):
+    energies, w = weights(kvp)
+    return sum(wi * attenuation(e) for e, wi in zip(energies, w))
+
+
+for kvp in range(70, 151, 10):
+    water = effective(kvp, lambda e: mu('Water, Liquid', e))
+    air = effective(kvp, lambda e: mu('Air, Dry (near sea level)', e))
+
+    def hu(name):
+        return 1000 * (effective(kvp, lambda e: mu(name, e)) - water) / (water - air)
+
+    # HA dispersed in water: each mg displaces 1/3.16 mm3 of water.
+    ha_mass = effective(kvp, lambda e: x.CS_Total_CP('Ca10(PO4)6(OH)2', e))
+    slope = (ha_mass - water / 3.16) / (water - air)  # HU per mg/cm3
+    rows = [-1000.0, hu('Adipose Tissue (ICRP)'), hu('Muscle, Skeletal'), hu('Blood (ICRP)')]
+    print(f'        new({kvp}, {slope:.4f}, {rows[0] / slope:.1f}, {rows[1] / slope:.2f}, {rows[2] / slope:.2f}, {rows[3] / slope:.2f}), '
+          f'// HU air/fat/muscle/blood {rows[0]:.0f}/{rows[1]:.1f}/{rows[2]:.1f}/{rows[3]:.1f}')
