@@ -329,6 +329,9 @@ def main() -> int:
         torch.set_rng_state(ckpt["torch_rng"])
         random.setstate(ckpt["python_rng"])
         print(f"resumed {latest} at step {state['step']} ({state['train_seconds'] / 3600:.2f} h trained)", flush=True)
+        if ckpt.get("val_data") != val_data:
+            state["best_score"] = -1.0  # scores on another held-out set are not comparable
+            print(f"held-out set changed from {ckpt.get('val_data')}: best score reset", flush=True)
     print(f"{stage}: {C.parameter_count(model)} parameters; data {data}; held-out {val_data}", flush=True)
 
     def checkpoint(path=latest, extra=None):
@@ -362,6 +365,9 @@ def main() -> int:
         t0 = time.time()
         metrics = validate(stage, model, held)
         score = metrics["correct_level_rate"] + 0.2 * metrics["l1_dice_median"]
+        if stage == "localizer" and metrics.get("cases_without_full_l1"):
+            # an L1 claimed where there is none is the error that matters most
+            score -= 0.5 * metrics["l1_claimed_when_not_fully_in_scan"] / metrics["cases_without_full_l1"]
         if math.isnan(score):
             score = -1
         row = {"step": state["step"], "samples": state["samples"], "train_hours": round(state["train_seconds"] / 3600, 3),
