@@ -1,3 +1,4 @@
+using QctPipeline.Calibrate;
 using QctPipeline.Dicom;
 using QctPipeline.Nifti;
 using QctPipeline.Segment;
@@ -21,7 +22,7 @@ internal static class ExitCodes
         {
             return body();
         }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or DicomFormatException or NiftiFormatException)
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or DicomFormatException or NiftiFormatException or CalibrationFileException)
         {
             return Fail(ex.Message, UnreadableInput);
         }
