@@ -89,6 +89,9 @@ internal sealed record VertebralBodyAnalysis(
             warnings.Add($"{level}: the mid-vertebral ellipse holds no eroded voxels");
         }
 
+        var removed = g.Spacing.ToArray().Select(spacing => Math.Floor(options.ErosionMm / spacing) * spacing).ToArray();
+        warnings.Add(Invariant(
+            $"{level}: body eroded by {options.ErosionMm:0.#} mm, on this grid {removed[0]:0.0#} / {removed[1]:0.0#} / {removed[2]:0.0#} mm along rows / columns / slices"));
         warnings.Add(Invariant(
             $"{level}: slab {options.SlabThicknessMm:0.#} mm at mid-height along the body axis; voxels cut by its ends weighted by the fraction inside; anterior taken as the patient's anterior (LPS −y)"));
         if (islands.Count > 0)
@@ -384,7 +387,7 @@ internal sealed record VertebralBodyAnalysis(
 
         if (means.Count < 3)
         {
-            warnings.Add($"only {means.Count} block(s) of {options.LesionBlockMm} mm fit the eroded body: heterogeneity not judged");
+            warnings.Add(string.Create(CultureInfo.InvariantCulture, $"only {means.Count} block(s) of {options.LesionBlockMm} mm fit the eroded body: heterogeneity not judged"));
             return 0;
         }
 

@@ -49,18 +49,42 @@ public sealed class SyntheticBodyTests
         Assert.Equal(150, measurement.ErodedBody!.Hu.Mean, 0.2);
     }
 
-    private static (CtVolume Volume, Mask Body) Cylinder()
+    [Fact]
+    public void BodyCutByTheScanEdgeIsUnusable()
     {
-        var hu = new float[Grid.VoxelCount];
-        var inside = new byte[Grid.VoxelCount];
-        for (var k = 0; k < Grid.SizeZ; k++)
+        // Seven slices from z = −21 to −3 mm: the body's upper half lies above the scan.
+        var (volume, body) = Cylinder(Grid with { SizeZ = 7 });
+
+        var l1 = VertebralMeasurement.Measure(volume, body, null, null, null, false, new MeasureOptions()).Assessments.Single();
+
+        Assert.False(l1.Usable);
+        Assert.Contains(l1.UnusableReasons, r => r.Contains("edge of the scan", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ErosionDepthOnThisGridIsStated()
+    {
+        var (volume, body) = Cylinder();
+
+        var measurement = VertebralMeasurement.Measure(volume, body, null, null, null, false, new MeasureOptions());
+
+        Assert.Contains("L1: body eroded by 4 mm, on this grid 4.0 / 4.0 / 3.0 mm along rows / columns / slices", measurement.Warnings);
+    }
+
+    private static (CtVolume Volume, Mask Body) Cylinder() => Cylinder(Grid);
+
+    private static (CtVolume Volume, Mask Body) Cylinder(VolumeGeometry grid)
+    {
+        var hu = new float[grid.VoxelCount];
+        var inside = new byte[grid.VoxelCount];
+        for (var k = 0; k < grid.SizeZ; k++)
         {
-            for (var j = 0; j < Grid.SizeY; j++)
+            for (var j = 0; j < grid.SizeY; j++)
             {
-                for (var i = 0; i < Grid.SizeX; i++)
+                for (var i = 0; i < grid.SizeX; i++)
                 {
-                    var p = Grid.VoxelToPatient(i, j, k);
-                    var index = i + (Grid.SizeX * (j + (Grid.SizeY * k)));
+                    var p = grid.VoxelToPatient(i, j, k);
+                    var index = i + (grid.SizeX * (j + (grid.SizeY * k)));
                     var inBody = Math.Pow(p.X / HalfWidth, 2) + Math.Pow(p.Y / HalfDepth, 2) <= 1 && Math.Abs(p.Z) <= HalfHeight;
                     inside[index] = inBody ? (byte)1 : (byte)0;
                     hu[index] = inBody ? (float)HuAt(p) : -100;
@@ -68,6 +92,6 @@ public sealed class SyntheticBodyTests
             }
         }
 
-        return (new CtVolume(Grid, hu), new Mask(Grid, inside));
+        return (new CtVolume(grid, hu), new Mask(grid, inside));
     }
 }
