@@ -23,6 +23,7 @@ internal static class BenchCommand
         ingest.SetAction(parsed => ExitCodes.Guard(() => RunIngest(parsed.GetValue(arguments.Input)!, arguments.Options(parsed), Math.Max(1, parsed.GetValue(runs)))));
         bench.Subcommands.Add(ingest);
         bench.Subcommands.Add(BenchSegmentCommand.Create());
+        bench.Subcommands.Add(BenchCalibrateCommand.Create());
         return bench;
     }
 

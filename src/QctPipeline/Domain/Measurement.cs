@@ -1,0 +1,92 @@
+namespace QctPipeline.Domain;
+
+/// <summary>
+/// The line that turns HU into trabecular vBMD for one scan: HU = β + σ·ρ, so ρ = (HU − β)/σ in mg/cm³ of
+/// hydroxyapatite (primer, "HU → mg/cm³"). <see cref="Method"/> names the calibration that produced it.
+/// </summary>
+public sealed record HuToVbmdLine(double InterceptHu, double SlopeHuPerMgPerCm3, string Method)
+{
+    public double ToMgPerCm3(double hu) => (hu - InterceptHu) / SlopeHuPerMgPerCm3;
+}
+
+/// <summary>Mean, median, population standard deviation and range of the values in one ROI.</summary>
+public sealed record ValueStatistics(double Mean, double Median, double StandardDeviation, double Min, double Max);
+
+/// <summary>
+/// One trabecular ROI. <see cref="Voxels"/> is the sum of voxel weights: a voxel counts 1, a voxel cut by the end of
+/// the mid-vertebral slab counts the fraction of it inside the slab. <see cref="MgPerCm3"/> is null without a
+/// calibration; the statistics are NaN when the ROI is empty (an ellipse that misses the eroded body).
+/// </summary>
+public sealed record TrabecularRoi(double Voxels, double VolumeMl, ValueStatistics Hu, ValueStatistics? MgPerCm3);
+
+/// <summary>Small very bright clusters inside the eroded body, left out of both ROIs (with a one-voxel rim).</summary>
+public sealed record BoneIslands(int Count, double VolumeMm3, double ExcludedVolumeMm3);
+
+/// <summary>ACR spine QCT categories (primer, "Interpretation").</summary>
+public enum BoneDensityCategory
+{
+    /// <summary>vBMD above 120 mg/cm³.</summary>
+    Normal,
+
+    /// <summary>vBMD 80–120 mg/cm³ (osteopenia).</summary>
+    LowBoneDensity,
+
+    /// <summary>vBMD below 80 mg/cm³.</summary>
+    Osteoporosis,
+}
+
+/// <summary>
+/// Opportunistic HU screening at L1, computed whether or not a calibration exists: at or below 160 HU is the sensitive
+/// cut-off (~95 % sensitivity), at or below 110 HU the specific one (~93 % specificity).
+/// </summary>
+public sealed record HuScreeningFlags(double MeanHu, bool AtOrBelowSensitiveCutoff, bool AtOrBelowSpecificCutoff);
+
+/// <summary>The vertebrae the measurement can use: L1 and its two neighbours (the last rib-bearing one is usually T12).</summary>
+public enum VertebralLevel
+{
+    L1,
+    AboveL1,
+    L2,
+}
+
+/// <summary>
+/// Whether one vertebra can be measured. Heights are along the body's superior axis, averaged over columns near the
+/// anterior and the posterior wall; height loss is 1 − shorter/taller. Block deviation is the largest distance of a
+/// ~5 mm block's mean HU from the median block mean (heterogeneity, e.g. a metastasis). ErodedMeanHu is NaN when
+/// erosion left nothing.
+/// </summary>
+public sealed record VertebraAssessment(
+    VertebralLevel Level,
+    bool Usable,
+    IReadOnlyList<string> UnusableReasons,
+    double AnteriorHeightMm,
+    double PosteriorHeightMm,
+    double HeightLoss,
+    double MaxBlockDeviationHu,
+    long ErodedVoxels,
+    double ErodedMeanHu,
+    double LargestBrightClusterMm3);
+
+/// <summary>The level measured and why; <see cref="Level"/> is null when no vertebra has any trabecular bone to measure.</summary>
+public sealed record LevelChoice(VertebralLevel? Level, bool Usable, string Reason);
+
+/// <summary>
+/// Trabecular density of one vertebra. ROI values are null only when <see cref="LevelChoice.Level"/> is null; the
+/// category is null without a calibration. <see cref="VbmdMgPerCm3"/> is the eroded body's mean, the primary figure.
+/// </summary>
+public sealed record Measurement(
+    LevelChoice Choice,
+    IReadOnlyList<VertebraAssessment> Assessments,
+    TrabecularRoi? ErodedBody,
+    TrabecularRoi? Ellipse,
+    BoneIslands? BoneIslands,
+    HuToVbmdLine? Calibration,
+    BoneDensityCategory? Category,
+    bool ContrastAffected,
+    HuScreeningFlags? HuFlags,
+    IReadOnlyList<string> Warnings)
+{
+    public double? VbmdMgPerCm3 => ErodedBody?.MgPerCm3?.Mean;
+
+    public double? EllipseVbmdMgPerCm3 => Ellipse?.MgPerCm3?.Mean;
+}

@@ -1,0 +1,56 @@
+namespace QctPipeline.Measure;
+
+/// <summary>Every constant of the measurement, with where it comes from. Defaults follow the QCT primer.</summary>
+public sealed record MeasureOptions
+{
+    /// <summary>Erosion of the body mask (mm): removes the cortical shell and the partial-volume edge (TotalSegmentator spine report).</summary>
+    public double ErosionMm { get; init; } = 4;
+
+    /// <summary>Thickness of the mid-vertebral slab along the body's axis (mm); classic QCT uses 7.5–10.</summary>
+    public double SlabThicknessMm { get; init; } = 8;
+
+    /// <summary>Ellipse L–R semi-axis as a fraction of half the body width (Comp2Comp).</summary>
+    public double EllipseLateralFraction { get; init; } = 0.65;
+
+    /// <summary>Ellipse A–P semi-axis as a fraction of half the body depth (Comp2Comp).</summary>
+    public double EllipseDepthFraction { get; init; } = 0.5;
+
+    /// <summary>Ellipse centre as the fraction of the depth forward from the posterior edge (Comp2Comp).</summary>
+    public double EllipseCentreFromPosterior { get; init; } = 0.58;
+
+    /// <summary>
+    /// Voxels at or above this HU inside the eroded body are candidate bone islands: cortical bone is ~1000 HU and
+    /// trabecular bone rarely exceeds 350 HU even in the young (226 ± 44 HU at L1 under 30 y).
+    /// </summary>
+    public double BoneIslandMinHu { get; init; } = 500;
+
+    /// <summary>A bright cluster smaller than this is noise, not an island.</summary>
+    public double BoneIslandMinVolumeMm3 { get; init; } = 1;
+
+    /// <summary>A bright cluster larger than this (~10 mm across) is not excluded as an island: it makes the level unusable (sclerotic lesion).</summary>
+    public double BoneIslandMaxVolumeMm3 { get; init; } = 500;
+
+    /// <summary>Anterior vs posterior height loss above which the body counts as fractured (TotalSegmentator flags &gt; 0.2).</summary>
+    public double FractureHeightLossLimit { get; init; } = 0.2;
+
+    /// <summary>Edge of the cubes whose mean HU is compared to find heterogeneous (lesioned) bone (mm).</summary>
+    public double LesionBlockMm { get; init; } = 5;
+
+    /// <summary>
+    /// A block mean this far from the median block mean (HU) marks the bone heterogeneous. Texture and noise move
+    /// 5 mm block means by ~5–15 HU; a lytic focus (~40 HU) in ~150 HU bone or any sclerotic focus moves them by more.
+    /// </summary>
+    public double LesionBlockDeviationHu { get; init; } = 60;
+
+    /// <summary>Eroded-body mean HU below which the bone is not plausible trabecular bone (normative L1 at 90+ y: 89 ± 38 HU).</summary>
+    public double ImplausiblyLowHu { get; init; } = -20;
+
+    /// <summary>Eroded-body mean HU above which it is not plausible trabecular bone (226 ± 44 HU under 30 y; ~+16 % with contrast).</summary>
+    public double ImplausiblyHighHu { get; init; } = 400;
+
+    /// <summary>Fewer slices than this through the middle of the body make the axis estimate the slice normal.</summary>
+    public int MinSlicesForAxis { get; init; } = 3;
+
+    /// <summary>Angle (degrees) between the estimated body axis and the slice normal above which the estimate is reported as doubtful.</summary>
+    public double AxisTiltWarningDegrees { get; init; } = 30;
+}

@@ -1,0 +1,132 @@
+using QctPipeline.Domain;
+using QctPipeline.Measure;
+using QctPipeline.Phantom;
+
+namespace QctPipeline.Tests.Measure;
+
+/// <summary>A fractured or lesioned L1 is unusable and a neighbour is measured, saying why.</summary>
+public sealed class UnusableLevelTests
+{
+    private static readonly HuToVbmdLine Identity = new(0, 1, "test identity");
+
+    [Fact]
+    public void WedgeFracturedL1IsUnusableAndL2IsMeasured()
+    {
+        var study = PhantomGenerator.Generate(MeasurePhantoms.Options with { L1FractureHeightLoss = 0.4 });
+
+        var measurement = MeasureAllThree(study);
+
+        var l1 = measurement.Assessments.Single(a => a.Level == VertebralLevel.L1);
+        Assert.False(l1.Usable);
+        Assert.True(l1.HeightLoss > 0.2, $"height loss {l1.HeightLoss:P1}");
+        Assert.Contains(l1.UnusableReasons, r => r.Contains("fracture", StringComparison.Ordinal));
+
+        // The posterior band keeps most of its height (the phantom's wedge takes 4–10 % there): an axis tilted by the
+        // wedge (the centroid line's fault, 20.0 mm here) would cut it shorter.
+        var height = MeasurePhantoms.Truth(study, "L1").BodyHeightMm;
+        Assert.InRange(l1.PosteriorHeightMm, 0.8 * height, height);
+        Assert.Equal(VertebralLevel.L2, measurement.Choice.Level);
+        Assert.True(measurement.Choice.Usable);
+        Assert.Contains("fracture", measurement.Choice.Reason, StringComparison.Ordinal);
+        Assert.Contains(measurement.Choice.Reason, measurement.Warnings);
+    }
+
+    [Theory]
+    [InlineData(LesionKind.Lytic)]
+    [InlineData(LesionKind.Sclerotic)]
+    public void LesionedL1IsUnusable(LesionKind lesion)
+    {
+        var study = PhantomGenerator.Generate(MeasurePhantoms.Options with { Lesion = lesion, LesionDiameterMm = 14 });
+
+        var measurement = MeasureAllThree(study);
+
+        var l1 = measurement.Assessments.Single(a => a.Level == VertebralLevel.L1);
+        Assert.False(l1.Usable, $"block deviation {l1.MaxBlockDeviationHu:0} HU, bright cluster {l1.LargestBrightClusterMm3:0} mm³");
+        Assert.NotEqual(VertebralLevel.L1, measurement.Choice.Level);
+    }
+
+    private static Measurement MeasureAllThree(PhantomStudy study) =>
+        VertebralMeasurement.Measure(study.Volume, MeasurePhantoms.Body(study, "L1"), MeasurePhantoms.Body(study, "T12"),
+            MeasurePhantoms.Body(study, "L2"), Identity, false, new MeasureOptions());
+}
+
+/// <summary>The choice itself, on made-up assessments.</summary>
+public sealed class LevelSelectionTests
+{
+    private static VertebraAssessment Usable(VertebralLevel level) => new(level, true, [], 25, 25, 0, 5, 5000, 150, 0);
+
+    private static VertebraAssessment Unusable(VertebralLevel level, string reason, long erodedVoxels = 5000) =>
+        new(level, false, [reason], 18, 25, 0.28, 5, erodedVoxels, 150, 0);
+
+    [Fact]
+    public void UsableL1IsMeasured()
+    {
+        var choice = LevelSelection.Choose(Usable(VertebralLevel.L1), Usable(VertebralLevel.AboveL1), Usable(VertebralLevel.L2));
+
+        Assert.Equal(new LevelChoice(VertebralLevel.L1, true, "L1 measured"), choice);
+    }
+
+    [Fact]
+    public void L2IsTheFirstFallbackAndTheReasonNamesL1sProblem()
+    {
+        var choice = LevelSelection.Choose(Unusable(VertebralLevel.L1, "fracture"), Usable(VertebralLevel.AboveL1), Usable(VertebralLevel.L2));
+
+        Assert.Equal(VertebralLevel.L2, choice.Level);
+        Assert.True(choice.Usable);
+        Assert.Contains("L1 unusable (fracture)", choice.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AboveL1IsUsedWhenL2IsMissing()
+    {
+        var choice = LevelSelection.Choose(null, Usable(VertebralLevel.AboveL1), null);
+
+        Assert.Equal(VertebralLevel.AboveL1, choice.Level);
+        Assert.StartsWith("L1 not segmented", choice.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WithNoUsableLevelL1IsMeasuredForReferenceOnly()
+    {
+        var choice = LevelSelection.Choose(Unusable(VertebralLevel.L1, "lesion"), Unusable(VertebralLevel.AboveL1, "fracture"), null);
+
+        Assert.Equal(VertebralLevel.L1, choice.Level);
+        Assert.False(choice.Usable);
+        Assert.Contains("L2 not segmented", choice.Reason, StringComparison.Ordinal);
+        Assert.Contains("reference only", choice.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NothingMeasurableGivesNoLevel()
+    {
+        var choice = LevelSelection.Choose(Unusable(VertebralLevel.L1, "too small", erodedVoxels: 0), null, null);
+
+        Assert.Null(choice.Level);
+        Assert.StartsWith("no level can be measured", choice.Reason, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>The fixed cut-offs at their boundaries.</summary>
+public sealed class BoneDensityInterpretationTests
+{
+    [Theory]
+    [InlineData(120.001, BoneDensityCategory.Normal)]
+    [InlineData(120, BoneDensityCategory.LowBoneDensity)]
+    [InlineData(80, BoneDensityCategory.LowBoneDensity)]
+    [InlineData(79.999, BoneDensityCategory.Osteoporosis)]
+    [InlineData(-5, BoneDensityCategory.Osteoporosis)]
+    public void AcrCategoryBoundaries(double vbmd, BoneDensityCategory expected) =>
+        Assert.Equal(expected, BoneDensityInterpretation.Categorize(vbmd));
+
+    [Fact]
+    public void NonFiniteDensityIsNotCategorised() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => BoneDensityInterpretation.Categorize(double.NaN));
+
+    [Theory]
+    [InlineData(160.01, false, false)]
+    [InlineData(160, true, false)]
+    [InlineData(110.01, true, false)]
+    [InlineData(110, true, true)]
+    public void HuScreeningBoundaries(double meanHu, bool sensitive, bool specific) =>
+        Assert.Equal(new HuScreeningFlags(meanHu, sensitive, specific), BoneDensityInterpretation.Screen(meanHu));
+}
