@@ -1,9 +1,11 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
+using QctPipeline.Calibrate;
 using QctPipeline.Dicom;
 using QctPipeline.Domain;
 using QctPipeline.Ingest;
+using QctPipeline.Measure;
 using QctPipeline.Nifti;
 using QctPipeline.Segment;
 
@@ -20,10 +22,18 @@ internal static class AnalyzeCommand
         var arguments = new IngestArguments();
         var model = new ModelArguments();
         var json = new Option<bool>("--json") { Description = "Print the result as JSON (the only output format so far)." };
-        var command = new Command("analyze", "Run the pipeline on a DICOM folder and print the result as JSON.");
+        var calibrationMethod = new Option<CalibrationRequest>("--calibration")
+        {
+            Description = "auto (phantom in the scan, else a matching --calibration-file, else reference tissues), or one method alone: phantom, async, internal, none.",
+            DefaultValueFactory = _ => CalibrationRequest.Auto,
+        };
+        var calibrationFile = new Option<string?>("--calibration-file") { Description = "A calibration saved by `qct calibrate --save`, or a folder of them; the one matching scanner, kVp and kernel is used." };
+        var command = new Command("analyze", "Run the pipeline on a DICOM folder: find L1, calibrate, measure trabecular vBMD; print the result as JSON.");
         arguments.AddTo(command);
         model.AddTo(command);
         command.Options.Add(json);
+        command.Options.Add(calibrationMethod);
+        command.Options.Add(calibrationFile);
         command.SetAction(parsed =>
         {
             var timings = new Dictionary<string, double>();
@@ -56,11 +66,20 @@ internal static class AnalyzeCommand
                 watch.Restart();
                 var result = L1Segmenter.Segment(loaded.Volume, metadata, segmentationModel, new SegmentOptions());
                 timings["segment"] = Math.Round(watch.Elapsed.TotalMilliseconds, 1);
+                watch.Restart();
+                var calibrationOptions = new CalibrationOptions { Request = parsed.GetValue(calibrationMethod), CalibrationFileOrFolder = parsed.GetValue(calibrationFile) };
+                var calibration = CalibrationChooser.Choose(loaded.Volume, metadata, result.L1CentroidLps, calibrationOptions);
+                timings["calibrate"] = Math.Round(watch.Elapsed.TotalMilliseconds, 1);
+                watch.Restart();
+                var measurement = result.Status == SegmentationStatus.Ok
+                    ? VertebralMeasurement.Measure(loaded.Volume, result.L1Mask, result.AboveL1Mask, result.L2Mask, calibration.Calibration, calibration.Contrast.Detected, new MeasureOptions())
+                    : null;
+                timings["measure"] = Math.Round(watch.Elapsed.TotalMilliseconds, 1);
                 timings["total"] = Math.Round(total.Elapsed.TotalMilliseconds, 1);
-                Console.WriteLine(JsonSerializer.Serialize(AnalyzeReport.From(loaded, result, timings), AnalyzeReport.JsonOptions));
+                Console.WriteLine(JsonSerializer.Serialize(AnalyzeReport.From(loaded, result, calibration, measurement, timings), AnalyzeReport.JsonOptions));
                 return ExitCodes.Ok;
             }
-            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or DicomFormatException or NiftiFormatException)
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or DicomFormatException or NiftiFormatException or CalibrationFileException)
             {
                 return Error(ex.Message, ExitCodes.UnreadableInput);
             }

@@ -32,7 +32,7 @@ internal static class BenchCalibrateCommand
         var count = SliceEdge * SliceEdge * slices;
         var hu = SyntheticHu(count);
         var destination = new float[count];
-        var line = new HuToVbmdLine(-8, 1.25, "bench");
+        var line = new Calibration { Method = CalibrationMethod.Phantom, InterceptHu = -8, SlopeHuPerMgPerCm3 = 1.25, Reference = "bench" };
         var timings = new Dictionary<string, List<double>>();
         var cases = new (string Name, Action Action)[]
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using QctPipeline.Calibrate;
 using QctPipeline.Domain;
 using QctPipeline.Ingest;
 using QctPipeline.Segment;
@@ -20,6 +21,9 @@ internal sealed record AnalyzeReport(
     string? SeriesInstanceUid,
     L1Report L1,
     IReadOnlyList<LevelReport> Levels,
+    CalibrationReport? Calibration,
+    ContrastReport? Contrast,
+    double? Kvp,
     IReadOnlyList<string> Warnings,
     IReadOnlyDictionary<string, double> TimingsMs)
 {
@@ -28,9 +32,12 @@ internal sealed record AnalyzeReport(
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+
+        // Reasons and warnings are read by people: keep "≥", "×" and quotes as they are (the output is UTF-8, never HTML).
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static AnalyzeReport From(LoadedSeries loaded, SegmentationResult result, IReadOnlyDictionary<string, double> timings)
+    public static AnalyzeReport From(LoadedSeries loaded, SegmentationResult result, CalibrationOutcome? calibration, Measurement? measurement, IReadOnlyDictionary<string, double> timings)
     {
         var metadata = loaded.Series.Metadata;
         return new AnalyzeReport(
@@ -40,9 +47,12 @@ internal sealed record AnalyzeReport(
             metadata.StudyDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             metadata.StudyInstanceUid,
             metadata.SeriesInstanceUid,
-            L1Report.From(result),
+            L1Report.From(result, measurement),
             [.. result.Levels.Select(level => new LevelReport(level.Name, Rounded(level.CentroidLps)))],
-            [.. loaded.Warnings, .. result.Warnings],
+            CalibrationReport.From(calibration?.Calibration),
+            ContrastReport.From(calibration?.Contrast),
+            metadata.Kvp,
+            [.. loaded.Warnings, .. result.Warnings, .. calibration?.Calibration.Warnings ?? [], .. measurement?.Warnings ?? []],
             timings);
     }
 
@@ -53,8 +63,11 @@ internal sealed record AnalyzeReport(
         metadata?.StudyDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
         metadata?.StudyInstanceUid,
         metadata?.SeriesInstanceUid,
-        new L1Report(false, null, null, null),
+        L1Report.NotFound,
         [],
+        null,
+        null,
+        metadata?.Kvp,
         [],
         timings);
 
@@ -63,23 +76,60 @@ internal sealed record AnalyzeReport(
     public static double[] Rounded(Vector3 point) => [Math.Round(point.X, 2), Math.Round(point.Y, 2), Math.Round(point.Z, 2)];
 }
 
-internal sealed record L1Report(bool Found, double[]? CentroidLps, double? VolumeMl, double? Confidence)
+/// <summary>
+/// L1 as found and as measured. <see cref="MeasuredLevel"/> says which vertebra the trabecular figures come from: L1,
+/// or its neighbour when L1 was unusable (fracture, lesion). <see cref="Category"/> is null without a calibration.
+/// </summary>
+internal sealed record L1Report(
+    bool Found,
+    double[]? CentroidLps,
+    double? VolumeMl,
+    double? Confidence,
+    MeasuredLevelReport? MeasuredLevel,
+    TrabecularReport? Trabecular,
+    VbmdReport? Vbmd,
+    string? Category,
+    bool CategoryContrastAffected,
+    HuFlagsReport? HuFlags)
 {
-    public static L1Report From(SegmentationResult result) => new(
+    public static readonly L1Report NotFound = new(false, null, null, null, null, null, null, null, false, null);
+
+    public static L1Report From(SegmentationResult result, Measurement? measurement) => new(
+        result.Status == SegmentationStatus.Ok,
+        L1FoundReport.From(result).CentroidLps,
+        L1FoundReport.From(result).VolumeMl,
+        Math.Round(result.Confidence, 3),
+        MeasuredLevelReport.From(measurement, AboveL1Name(result)),
+        TrabecularReport.From(measurement),
+        VbmdReport.From(measurement),
+        MeasuredLevelReport.CategoryName(measurement?.Category),
+        measurement?.ContrastAffected == true && measurement.Category is not null,
+        HuFlagsReport.From(measurement));
+
+    /// <summary>The name the localizer gave the nearest level above L1 (the last rib-bearing vertebra).</summary>
+    private static string? AboveL1Name(SegmentationResult result) => result.L1CentroidLps is not { } l1
+        ? null
+        : result.Levels.Where(level => level.CentroidLps.Z > l1.Z).MinBy(level => level.CentroidLps.Z - l1.Z)?.Name;
+}
+
+internal sealed record LevelReport(string Name, double[] CentroidLps);
+
+/// <summary>L1 as the segment stage found it (`qct segment --json`; analyze adds the measurement).</summary>
+internal sealed record L1FoundReport(bool Found, double[]? CentroidLps, double? VolumeMl, double? Confidence)
+{
+    public static L1FoundReport From(SegmentationResult result) => new(
         result.Status == SegmentationStatus.Ok,
         result.L1CentroidLps is { } centroid ? AnalyzeReport.Rounded(centroid) : null,
         result.L1VolumeMl is { } volume ? Math.Round(volume, 2) : null,
         Math.Round(result.Confidence, 3));
 }
 
-internal sealed record LevelReport(string Name, double[] CentroidLps);
-
 /// <summary>`qct segment --json`: the analyze fields of the stage plus its evidence (levels, counts, neighbours, steps).</summary>
 internal sealed record SegmentReport(
     string Status,
     string? Reason,
     string SeriesInstanceUid,
-    L1Report L1,
+    L1FoundReport L1,
     IReadOnlyList<LevelDetail> Levels,
     IReadOnlyList<CountReport> Counts,
     NeighbourReport? AboveL1,
@@ -92,7 +142,7 @@ internal sealed record SegmentReport(
         AnalyzeReport.StatusName(result.Status),
         result.Reason,
         loaded.Series.Metadata.SeriesInstanceUid,
-        L1Report.From(result),
+        L1FoundReport.From(result),
         [.. result.Levels.Select(LevelDetail.From)],
         [.. result.Counts.Select(c => new CountReport(c.Method, JsonNamingPolicy.KebabCaseLower.ConvertName(c.Outcome.ToString()), c.Detail))],
         NeighbourReport.From(result.AboveL1Mask),

@@ -230,7 +230,8 @@ public static class InternalCalibrator
                 }
             }
 
-            var noise = fatValues.Count > 10 ? 1.4826 * Statistics.Median(fatValues.Select(v => Math.Abs(v - Statistics.Median(fatValues)))) : 20;
+            var fatMedian = fatValues.Count > 10 ? Statistics.Median(fatValues) : 0;
+            var noise = fatValues.Count > 10 ? 1.4826 * Statistics.Median(fatValues.Select(v => Math.Abs(v - fatMedian))) : 20;
             return new SliceRegions([(ReferenceTissue.Air, air), (ReferenceTissue.Fat, fat), (ReferenceTissue.Muscle, muscle)], noise);
         }
 

@@ -1,14 +1,5 @@
 namespace QctPipeline.Domain;
 
-/// <summary>
-/// The line that turns HU into trabecular vBMD for one scan: HU = β + σ·ρ, so ρ = (HU − β)/σ in mg/cm³ of
-/// hydroxyapatite (primer, "HU → mg/cm³"). <see cref="Method"/> names the calibration that produced it.
-/// </summary>
-public sealed record HuToVbmdLine(double InterceptHu, double SlopeHuPerMgPerCm3, string Method)
-{
-    public double ToMgPerCm3(double hu) => (hu - InterceptHu) / SlopeHuPerMgPerCm3;
-}
-
 /// <summary>Mean, median, population standard deviation and range of the values in one ROI.</summary>
 public sealed record ValueStatistics(double Mean, double Median, double StandardDeviation, double Min, double Max);
 
@@ -80,7 +71,7 @@ public sealed record Measurement(
     TrabecularRoi? ErodedBody,
     TrabecularRoi? Ellipse,
     BoneIslands? BoneIslands,
-    HuToVbmdLine? Calibration,
+    Calibration? Calibration,
     BoneDensityCategory? Category,
     bool ContrastAffected,
     HuScreeningFlags? HuFlags,

@@ -8,7 +8,7 @@ namespace QctPipeline.Measure;
 /// </summary>
 public static class ScalarVbmdKernels
 {
-    public static void ToMgPerCm3(ReadOnlySpan<float> hu, Span<float> mgPerCm3, HuToVbmdLine line)
+    public static void ToMgPerCm3(ReadOnlySpan<float> hu, Span<float> mgPerCm3, Calibration line)
     {
         VbmdKernels.CheckDestination(hu, mgPerCm3);
         VbmdKernels.ScaleAndOffset(line);
@@ -18,7 +18,7 @@ public static class ScalarVbmdKernels
         }
     }
 
-    public static Moments ToMgPerCm3WithMoments(ReadOnlySpan<float> hu, Span<float> mgPerCm3, HuToVbmdLine line)
+    public static Moments ToMgPerCm3WithMoments(ReadOnlySpan<float> hu, Span<float> mgPerCm3, Calibration line)
     {
         ToMgPerCm3(hu, mgPerCm3, line);
         return MomentsOf(mgPerCm3[..hu.Length]);

@@ -26,7 +26,7 @@ public static class VbmdKernels
     public const int StreamingChunkLength = 1 << 20;
 
     /// <summary>ρ = (HU − β)/σ, as one fused multiply-add by 1/σ plus −β/σ.</summary>
-    public static void ToMgPerCm3(ReadOnlySpan<float> hu, Span<float> mgPerCm3, HuToVbmdLine line)
+    public static void ToMgPerCm3(ReadOnlySpan<float> hu, Span<float> mgPerCm3, Calibration line)
     {
         CheckDestination(hu, mgPerCm3);
         var (scale, offset) = ScaleAndOffset(line);
@@ -50,7 +50,7 @@ public static class VbmdKernels
     }
 
     /// <summary>Converts like <see cref="ToMgPerCm3"/> and returns the moments of the converted values in the same pass.</summary>
-    public static Moments ToMgPerCm3WithMoments(ReadOnlySpan<float> hu, Span<float> mgPerCm3, HuToVbmdLine line)
+    public static Moments ToMgPerCm3WithMoments(ReadOnlySpan<float> hu, Span<float> mgPerCm3, Calibration line)
     {
         CheckDestination(hu, mgPerCm3);
         var (scale, offset) = ScaleAndOffset(line);
@@ -107,7 +107,7 @@ public static class VbmdKernels
         return total;
     }
 
-    internal static (float Scale, float Offset) ScaleAndOffset(HuToVbmdLine line)
+    internal static (float Scale, float Offset) ScaleAndOffset(Calibration line)
     {
         if (!double.IsFinite(line.InterceptHu) || !double.IsFinite(line.SlopeHuPerMgPerCm3) || line.SlopeHuPerMgPerCm3 <= 0)
         {

@@ -8,11 +8,12 @@ public static class VertebralMeasurement
 {
     /// <summary>
     /// Assesses each given body (masks on the volume's grid; null when not segmented), chooses the level
-    /// (<see cref="LevelSelection"/>) and measures it. Without a calibration the result is HU only (no mg/cm³, no
+    /// (<see cref="LevelSelection"/>) and measures it. Without a calibration (null, or method none) the result is HU only (no mg/cm³, no
     /// category). <paramref name="contrastAffected"/> comes from the caller's contrast detection and marks the category.
     /// </summary>
-    public static Measurement Measure(CtVolume volume, Mask? l1, Mask? aboveL1, Mask? l2, HuToVbmdLine? calibration, bool contrastAffected, MeasureOptions options)
+    public static Measurement Measure(CtVolume volume, Mask? l1, Mask? aboveL1, Mask? l2, Calibration? calibration, bool contrastAffected, MeasureOptions options)
     {
+        calibration = calibration is { HasLine: true } ? calibration : null;
         if (calibration is not null)
         {
             VbmdKernels.ScaleAndOffset(calibration);
@@ -63,7 +64,7 @@ public static class VertebralMeasurement
     }
 
     /// <summary>HU statistics of the gathered voxels and, with a calibration, the same voxels converted to mg/cm³.</summary>
-    private static TrabecularRoi Roi(float[] hu, float[]? weights, double voxelVolumeMm3, HuToVbmdLine? calibration)
+    private static TrabecularRoi Roi(float[] hu, float[]? weights, double voxelVolumeMm3, Calibration? calibration)
     {
         double voxels = weights is null ? hu.Length : TensorPrimitives.Sum<float>(weights);
         if (hu.Length == 0)

@@ -7,7 +7,7 @@ namespace QctPipeline.Tests.Measure;
 /// <summary>The ROIs on a phantom with known truth: the L1 body label as the mask, the truth's HU and axis as the answer.</summary>
 public sealed class TrabecularRoiTests(IntactSpineFixture fixture) : IClassFixture<IntactSpineFixture>
 {
-    private static readonly HuToVbmdLine Identity = new(0, 1, "test identity");
+    private static readonly Calibration Identity = new Calibration { Method = CalibrationMethod.Phantom, InterceptHu = 0, SlopeHuPerMgPerCm3 = 1, Reference = "test identity" };
 
     [Fact]
     public void ErodedBodyAndEllipseMeansMatchTheExpectedTrabecularHu()
@@ -85,13 +85,13 @@ public sealed class TrabecularRoiTests(IntactSpineFixture fixture) : IClassFixtu
     [Fact]
     public void DensityStatisticsFollowTheLine()
     {
-        var line = new HuToVbmdLine(-8, 1.3, "test");
+        var line = new Calibration { Method = CalibrationMethod.Phantom, InterceptHu = -8, SlopeHuPerMgPerCm3 = 1.3, Reference = "test" };
         var measurement = VertebralMeasurement.Measure(fixture.Study.Volume, MeasurePhantoms.Body(fixture.Study, "L1"), null, null, line, contrastAffected: true, new MeasureOptions());
 
         var hu = measurement.ErodedBody!.Hu;
         var density = measurement.ErodedBody.MgPerCm3!;
-        Assert.Equal(line.ToMgPerCm3(hu.Mean), density.Mean, 3);
-        Assert.Equal(line.ToMgPerCm3(hu.Median), density.Median, 3);
+        Assert.Equal(line.DensityAt(hu.Mean), density.Mean, 3);
+        Assert.Equal(line.DensityAt(hu.Median), density.Median, 3);
         Assert.Equal(hu.StandardDeviation / 1.3, density.StandardDeviation, 3);
         Assert.Equal(BoneDensityInterpretation.Categorize(density.Mean), measurement.Category);
         Assert.True(measurement.ContrastAffected);

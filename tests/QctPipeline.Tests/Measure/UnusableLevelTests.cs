@@ -7,7 +7,7 @@ namespace QctPipeline.Tests.Measure;
 /// <summary>A fractured or lesioned L1 is unusable and a neighbour is measured, saying why.</summary>
 public sealed class UnusableLevelTests
 {
-    private static readonly HuToVbmdLine Identity = new(0, 1, "test identity");
+    private static readonly Calibration Identity = new Calibration { Method = CalibrationMethod.Phantom, InterceptHu = 0, SlopeHuPerMgPerCm3 = 1, Reference = "test identity" };
 
     [Fact]
     public void WedgeFracturedL1IsUnusableAndL2IsMeasured()

@@ -9,7 +9,7 @@ public sealed class VbmdKernelTests
     /// <summary>Eight 512² slices and five voxels: 2,097,157 values, two streaming chunks and a bit.</summary>
     private const int Length = (512 * 512 * 8) + 5;
 
-    private static readonly HuToVbmdLine Line = new(-12.5, 1.37, "test");
+    private static readonly Calibration Line = new Calibration { Method = CalibrationMethod.Phantom, InterceptHu = -12.5, SlopeHuPerMgPerCm3 = 1.37, Reference = "test" };
 
     /// <summary>Several streaming chunks with a short last one, and a single short chunk.</summary>
     [Theory]
@@ -29,7 +29,7 @@ public sealed class VbmdKernelTests
             Assert.True(Math.Abs(vectorized[index] - scalar[index]) <= 1e-3 + (1e-5 * Math.Abs(scalar[index])), $"at {index}: {vectorized[index]} vs {scalar[index]}");
         }
 
-        Assert.Equal(Line.ToMgPerCm3(hu[^1]), vectorized[^1], 3);
+        Assert.Equal(Line.DensityAt(hu[^1]), vectorized[^1], 3);
     }
 
     [Theory]
@@ -72,7 +72,7 @@ public sealed class VbmdKernelTests
 
     [Fact]
     public void NonPositiveSlopeIsRejected() =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => VbmdKernels.ToMgPerCm3(new float[3], new float[3], new HuToVbmdLine(0, 0, "broken")));
+        Assert.Throws<ArgumentOutOfRangeException>(() => VbmdKernels.ToMgPerCm3(new float[3], new float[3], new Calibration { Method = CalibrationMethod.Phantom, InterceptHu = 0, SlopeHuPerMgPerCm3 = 0, Reference = "broken" }));
 
     [Fact]
     public void ShortDestinationIsRejected() =>

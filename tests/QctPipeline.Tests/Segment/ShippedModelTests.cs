@@ -12,7 +12,10 @@ namespace QctPipeline.Tests.Segment;
 public sealed class ShippedModelTests
 {
     private static readonly string[] AnalyzeFields =
-        ["status", "reason", "patientId", "studyDate", "studyInstanceUid", "seriesInstanceUid", "l1", "levels", "warnings", "timingsMs"];
+        ["status", "reason", "patientId", "studyDate", "studyInstanceUid", "seriesInstanceUid", "l1", "levels", "calibration", "contrast", "kvp", "warnings", "timingsMs"];
+
+    private static readonly string[] L1Fields =
+        ["found", "centroidLps", "volumeMl", "confidence", "measuredLevel", "trabecular", "vbmd", "category", "categoryContrastAffected", "huFlags"];
 
     private static string? ShippedManifest()
     {
@@ -68,8 +71,20 @@ public sealed class ShippedModelTests
         Assert.Equal(status, root.GetProperty("status").GetString());
         Assert.Equal("PHANTOM-0001", root.GetProperty("patientId").GetString());
         Assert.Equal("2025-01-10", root.GetProperty("studyDate").GetString());
-        Assert.Equal(["found", "centroidLps", "volumeMl", "confidence"], root.GetProperty("l1").EnumerateObject().Select(p => p.Name));
-        Assert.Equal(status == "ok", root.GetProperty("l1").GetProperty("found").GetBoolean());
+        var l1 = root.GetProperty("l1");
+        Assert.Equal(L1Fields, l1.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(status == "ok", l1.GetProperty("found").GetBoolean());
+        Assert.Equal(120, root.GetProperty("kvp").GetDouble());
+        if (status == "ok")
+        {
+            Assert.InRange(l1.GetProperty("trabecular").GetProperty("meanHu").GetDouble(), -100, 600);
+            Assert.Contains(root.GetProperty("calibration").GetProperty("method").GetString(), new[] { "phantom", "async", "internal", "none" });
+            Assert.False(root.GetProperty("contrast").GetProperty("detected").GetBoolean());
+            var meanHu = l1.GetProperty("trabecular").GetProperty("meanHu").GetDouble();
+            Assert.Equal(meanHu, l1.GetProperty("huFlags").GetProperty("meanHu").GetDouble(), 2);
+            Assert.Equal(meanHu <= 160, l1.GetProperty("huFlags").GetProperty("atOrBelow160Hu").GetBoolean());
+        }
+
         Assert.All(root.GetProperty("levels").EnumerateArray(), level => Assert.Equal(3, level.GetProperty("centroidLps").GetArrayLength()));
         Assert.True(root.GetProperty("timingsMs").GetProperty("segment").GetDouble() > 0);
     }

@@ -1,0 +1,93 @@
+using QctPipeline.Calibrate;
+using QctPipeline.Domain;
+using QctPipeline.Measure;
+
+namespace QctPipeline.Cli.Commands;
+
+/// <summary>The trabecular ROI as `qct analyze` prints it; NaN (an empty ellipse) becomes null.</summary>
+internal sealed record TrabecularReport(double? MeanHu, double? MedianHu, double? SdHu, double? EllipseMeanHu, double Voxels, double VolumeMl, double EllipseVoxels, int BoneIslands, double BoneIslandVolumeMm3)
+{
+    public static TrabecularReport? From(Measurement? measurement) => measurement?.ErodedBody is not { } eroded
+        ? null
+        : new TrabecularReport(
+            Rounded(eroded.Hu.Mean),
+            Rounded(eroded.Hu.Median),
+            Rounded(eroded.Hu.StandardDeviation),
+            Rounded(measurement.Ellipse?.Hu.Mean),
+            Math.Round(eroded.Voxels, 1),
+            Math.Round(eroded.VolumeMl, 3),
+            Math.Round(measurement.Ellipse?.Voxels ?? 0, 1),
+            measurement.BoneIslands?.Count ?? 0,
+            Math.Round(measurement.BoneIslands?.VolumeMm3 ?? 0, 1));
+
+    public static double? Rounded(double? value) => value is { } v && double.IsFinite(v) ? Math.Round(v, 2) : null;
+}
+
+internal sealed record VbmdReport(double? MgPerCm3, double? EllipseMgPerCm3, string Method)
+{
+    public static VbmdReport? From(Measurement? measurement) => measurement?.Calibration is not { } calibration || measurement.VbmdMgPerCm3 is null
+        ? null
+        : new VbmdReport(TrabecularReport.Rounded(measurement.VbmdMgPerCm3), TrabecularReport.Rounded(measurement.EllipseVbmdMgPerCm3), CalibrationReport.MethodName(calibration.Method));
+}
+
+internal sealed record HuFlagsReport(double MeanHu, bool AtOrBelow160Hu, bool AtOrBelow110Hu)
+{
+    public static HuFlagsReport? From(Measurement? measurement) => measurement?.HuFlags is not { } flags
+        ? null
+        : new HuFlagsReport(Math.Round(flags.MeanHu, 2), flags.AtOrBelowSensitiveCutoff, flags.AtOrBelowSpecificCutoff);
+}
+
+/// <summary>Which vertebra was measured (L1 unless it was unusable) and why the others were not.</summary>
+internal sealed record MeasuredLevelReport(string? Level, bool Usable, string Reason, IReadOnlyList<string> UnusableLevels)
+{
+    public static MeasuredLevelReport? From(Measurement? measurement, string? aboveL1Name) => measurement is null
+        ? null
+        : new MeasuredLevelReport(
+            measurement.Choice.Level is { } level ? LevelName(level, aboveL1Name) : null,
+            measurement.Choice.Usable,
+            measurement.Choice.Reason,
+            [.. measurement.Assessments.Where(a => !a.Usable).Select(a => $"{LevelName(a.Level, aboveL1Name)}: {string.Join("; ", a.UnusableReasons)}")]);
+
+    public static string LevelName(VertebralLevel level, string? aboveL1Name) => level switch
+    {
+        VertebralLevel.L1 => "L1",
+        VertebralLevel.L2 => "L2",
+        _ => aboveL1Name ?? "T12",
+    };
+
+    public static string? CategoryName(BoneDensityCategory? category) => category switch
+    {
+        BoneDensityCategory.Normal => "normal",
+        BoneDensityCategory.LowBoneDensity => "low-bone-density",
+        BoneDensityCategory.Osteoporosis => "osteoporosis",
+        _ => null,
+    };
+}
+
+internal sealed record CalibrationPointReport(string Name, double KnownMgPerCm3, string NominalMaterial, double NominalDensity, double MeasuredHu, double FittedHu, double ResidualHu, double RoiAreaMm2, int Slices);
+
+/// <summary>The calibration that turned HU into mg/cm³ HA: method, line, quality, points and warnings.</summary>
+internal sealed record CalibrationReport(string Method, string Reference, double? Slope, double? Intercept, double? R, IReadOnlyList<CalibrationPointReport> Points, IReadOnlyList<string> Warnings, string? Reason)
+{
+    public static CalibrationReport? From(Calibration? calibration) => calibration is null
+        ? null
+        : new CalibrationReport(
+            MethodName(calibration.Method),
+            calibration.Reference,
+            calibration.HasLine ? Math.Round(calibration.SlopeHuPerMgPerCm3, 5) : null,
+            calibration.HasLine ? Math.Round(calibration.InterceptHu, 3) : null,
+            calibration.R is { } r ? Math.Round(r, 6) : null,
+            [.. calibration.Points.Select(p => new CalibrationPointReport(p.Name, Math.Round(p.KnownDensityMgPerCm3, 2), p.NominalMaterial, Math.Round(p.NominalDensity, 2),
+                Math.Round(p.MeasuredHu, 2), Math.Round(p.FittedHu, 2), Math.Round(p.ResidualHu, 2), Math.Round(p.RoiAreaMm2, 1), p.Slices))],
+            calibration.Warnings,
+            calibration.NoneReason);
+
+    public static string MethodName(CalibrationMethod method) => method.ToString().ToLowerInvariant();
+}
+
+internal sealed record ContrastReport(bool Detected, string Phase, IReadOnlyList<string> Evidence)
+{
+    public static ContrastReport? From(ContrastAssessment? contrast) => contrast is null
+        ? null
+        : new ContrastReport(contrast.Detected, contrast.Phase.ToString().ToLowerInvariant(), contrast.Evidence);
+}
