@@ -331,19 +331,28 @@ public static class LevelCounting
             return new LevelCount(FromRibs, CountOutcome.Unavailable, "the model's rib channel is not trained (manifest ribChannelTrained: false)");
         }
 
-        var lastRibBearing = bodies.Select((body, position) => (body, position)).Where(b => b.body.RibBearing).Select(b => (int?)b.position).FirstOrDefault();
-        if (lastRibBearing is null)
+        if (bodies.Count == 0 || !bodies[^1].RibBearing)
         {
-            return new LevelCount(FromRibs, CountOutcome.Unavailable, "no rib-bearing vertebra in view");
+            return new LevelCount(FromRibs, CountOutcome.Unavailable, bodies.Any(body => body.RibBearing)
+                ? "the top vertebra in view bears no rib: rib contacts lower down (iliac crest, transverse processes) are not counted from"
+                : "no rib-bearing vertebra in view");
         }
 
-        // Bodies run inferior → superior, so the first rib-bearing one is the last rib-bearing vertebra.
-        if (lastRibBearing.Value == 0)
+        // Every thoracic vertebra bears a rib pair, so the rib-bearing ones form one run from the top of a scan that
+        // starts in the thorax; the last rib-bearing vertebra ends that run. A rib contact below a gap is something
+        // else taken for a rib (the iliac crest beside L5, a lumbar transverse process) and must not end the count.
+        var lastRibBearing = bodies.Count - 1;
+        while (lastRibBearing > 0 && bodies[lastRibBearing - 1].RibBearing)
+        {
+            lastRibBearing--;
+        }
+
+        if (lastRibBearing == 0)
         {
             return new LevelCount(FromRibs, CountOutcome.L1NotInView, "the scan ends at the last rib-bearing vertebra: L1 lies below it");
         }
 
-        return Compare(FromRibs, bodies[lastRibBearing.Value - 1], l1, "first body below the last rib-bearing vertebra", options);
+        return Compare(FromRibs, bodies[lastRibBearing - 1], l1, "first body below the last rib-bearing vertebra", options);
     }
 
     private static LevelCount Compare(string method, VertebralBody counted, LevelFound? l1, string how, SegmentOptions options)

@@ -150,6 +150,18 @@ public sealed class LevelCountingTests
     }
 
     [Fact]
+    public void A_rib_contact_below_a_gap_is_not_the_last_rib_bearing_vertebra()
+    {
+        // The iliac crest taken for a rib beside L5: the run of rib-bearing bodies from the top still ends at T12.
+        var withIliacCrest = Analyse(Stack(["L5", "L4", "L3", "L2", "L1", "T12", "T11"], ribBearing: ["L5", "T12", "T11"]), ribsTrained: true);
+        var lumbarOnly = Analyse(Stack(["L5", "L4", "L3", "L2"], ribBearing: ["L5"]), ribsTrained: true);
+
+        Assert.Equal(CountOutcome.Agrees, Outcome(withIliacCrest, LevelCounting.FromRibs));
+        Assert.Equal(CountOutcome.Unavailable, Outcome(lumbarOnly, LevelCounting.FromRibs));
+        Assert.Contains("top vertebra in view bears no rib", lumbarOnly.Counts.Single(c => c.Method == LevelCounting.FromRibs).Detail);
+    }
+
+    [Fact]
     public void Specks_too_small_for_a_vertebra_are_not_levels()
     {
         var maps = Stack(["L2", "T12"]);
