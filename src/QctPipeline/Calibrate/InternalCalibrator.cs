@@ -42,7 +42,7 @@ public static class InternalCalibrator
     public static ReferenceTissues Measure(CtVolume volume, Vector3 l1CentroidLps, CalibrationOptions options)
     {
         var geometry = volume.Geometry;
-        var (_, _, ck) = VolumeSampling.PatientToVoxel(geometry, l1CentroidLps);
+        var ck = geometry.PatientToVoxel(l1CentroidLps).Z;
         var centreK = (int)Math.Round(ck);
         var warnings = new List<string>();
         if (centreK < 0 || centreK >= geometry.SizeZ)

@@ -2,20 +2,9 @@ using QctPipeline.Domain;
 
 namespace QctPipeline.Calibrate;
 
-/// <summary>Pixel neighbourhoods and coordinate conversion shared by the rod and tissue measurements.</summary>
+/// <summary>Pixel neighbourhoods shared by the rod and tissue measurements.</summary>
 internal static class VolumeSampling
 {
-    /// <summary>Continuous voxel indices of a patient point (solves the grid's 3×3 map, so sheared grids work too).</summary>
-    public static (double I, double J, double K) PatientToVoxel(VolumeGeometry geometry, Vector3 point)
-    {
-        var a = geometry.RowDirection * geometry.Spacing.X;
-        var b = geometry.ColumnDirection * geometry.Spacing.Y;
-        var c = geometry.SliceDirection * geometry.Spacing.Z;
-        var d = point - geometry.Origin;
-        var determinant = a.Dot(b.Cross(c));
-        return (d.Dot(b.Cross(c)) / determinant, a.Dot(d.Cross(c)) / determinant, a.Dot(b.Cross(d)) / determinant);
-    }
-
     /// <summary>Offsets (di, dj) of pixels whose centres lie between two radii (mm) of a centre.</summary>
     public static (int Di, int Dj)[] Ring(double innerMm, double outerMm, double pixelX, double pixelY)
     {

@@ -21,11 +21,18 @@ public sealed record VolumeGeometry(
     public Vector3 VoxelToPatient(double i, double j, double k) =>
         Origin + RowDirection * (i * Spacing.X) + ColumnDirection * (j * Spacing.Y) + SliceDirection * (k * Spacing.Z);
 
-    /// <summary>Continuous voxel indices (i, j, k) of a patient point; the direction cosines are orthonormal.</summary>
-    public (double I, double J, double K) PatientToVoxel(Vector3 point)
+    /// <summary>
+    /// Continuous voxel indices (i, j, k) of a patient point, as X, Y, Z: the inverse of <see cref="VoxelToPatient"/>
+    /// by Cramer's rule, so it holds for sheared grids (uncorrected gantry tilt) too.
+    /// </summary>
+    public Vector3 PatientToVoxel(Vector3 point)
     {
-        var offset = point - Origin;
-        return (offset.Dot(RowDirection) / Spacing.X, offset.Dot(ColumnDirection) / Spacing.Y, offset.Dot(SliceDirection) / Spacing.Z);
+        var a = RowDirection * Spacing.X;
+        var b = ColumnDirection * Spacing.Y;
+        var c = SliceDirection * Spacing.Z;
+        var determinant = a.Dot(b.Cross(c));
+        var d = point - Origin;
+        return new Vector3(d.Dot(b.Cross(c)) / determinant, a.Dot(d.Cross(c)) / determinant, a.Dot(b.Cross(d)) / determinant);
     }
 
     /// <summary>Six direction cosines as DICOM's ImageOrientationPatient orders them.</summary>

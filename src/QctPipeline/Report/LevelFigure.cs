@@ -149,8 +149,8 @@ public static class LevelFigure
 
     private static long? NearestVoxel(VolumeGeometry geometry, Vector3 point)
     {
-        var (i, j, k) = geometry.PatientToVoxel(point);
-        var (x, y, z) = ((int)Math.Round(i), (int)Math.Round(j), (int)Math.Round(k));
+        var voxel = geometry.PatientToVoxel(point);
+        var (x, y, z) = ((int)Math.Round(voxel.X), (int)Math.Round(voxel.Y), (int)Math.Round(voxel.Z));
         if (x < 0 || y < 0 || z < 0 || x >= geometry.SizeX || y >= geometry.SizeY || z >= geometry.SizeZ)
         {
             return null;

@@ -17,17 +17,6 @@ public readonly record struct VoxelBox(int X0, int Y0, int Z0, int SizeX, int Si
 /// </summary>
 public static class GridMapping
 {
-    /// <summary>Continuous source voxel index (i, j, k) of a patient point, for any non-degenerate grid.</summary>
-    public static Vector3 PatientToVoxel(VolumeGeometry grid, Vector3 point)
-    {
-        var a = grid.RowDirection * grid.Spacing.X;
-        var b = grid.ColumnDirection * grid.Spacing.Y;
-        var c = grid.SliceDirection * grid.Spacing.Z;
-        var determinant = a.Dot(b.Cross(c));
-        var d = point - grid.Origin;
-        return new Vector3(d.Dot(b.Cross(c)) / determinant, a.Dot(d.Cross(c)) / determinant, a.Dot(b.Cross(d)) / determinant);
-    }
-
     /// <summary>The voxels of <paramref name="target"/> whose centres can lie inside <paramref name="source"/>'s grid.</summary>
     public static VoxelBox Overlap(VolumeGeometry source, VolumeGeometry target)
     {
@@ -39,7 +28,7 @@ public static class GridMapping
                 (corner & 1) == 0 ? -0.5 : source.SizeX - 0.5,
                 (corner & 2) == 0 ? -0.5 : source.SizeY - 0.5,
                 (corner & 4) == 0 ? -0.5 : source.SizeZ - 0.5);
-            var v = PatientToVoxel(target, p);
+            var v = target.PatientToVoxel(p);
             (minX, maxX) = (Math.Min(minX, v.X), Math.Max(maxX, v.X));
             (minY, maxY) = (Math.Min(minY, v.Y), Math.Max(maxY, v.Y));
             (minZ, maxZ) = (Math.Min(minZ, v.Z), Math.Max(maxZ, v.Z));
@@ -66,10 +55,10 @@ public static class GridMapping
     public static float[] Sample(ReadOnlySpan<float> values, VolumeGeometry source, VolumeGeometry target, VoxelBox box, float outside)
     {
         var result = new float[box.VoxelCount];
-        var origin = PatientToVoxel(source, target.VoxelToPatient(box.X0, box.Y0, box.Z0));
-        var stepX = PatientToVoxel(source, target.VoxelToPatient(box.X0 + 1, box.Y0, box.Z0)) - origin;
-        var stepY = PatientToVoxel(source, target.VoxelToPatient(box.X0, box.Y0 + 1, box.Z0)) - origin;
-        var stepZ = PatientToVoxel(source, target.VoxelToPatient(box.X0, box.Y0, box.Z0 + 1)) - origin;
+        var origin = source.PatientToVoxel(target.VoxelToPatient(box.X0, box.Y0, box.Z0));
+        var stepX = source.PatientToVoxel(target.VoxelToPatient(box.X0 + 1, box.Y0, box.Z0)) - origin;
+        var stepY = source.PatientToVoxel(target.VoxelToPatient(box.X0, box.Y0 + 1, box.Z0)) - origin;
+        var stepZ = source.PatientToVoxel(target.VoxelToPatient(box.X0, box.Y0, box.Z0 + 1)) - origin;
         int nx = source.SizeX, ny = source.SizeY, nz = source.SizeZ;
         var index = 0;
         for (var k = 0; k < box.SizeZ; k++)

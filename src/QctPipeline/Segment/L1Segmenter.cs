@@ -270,7 +270,7 @@ public static class L1Segmenter
     private static CtVolume SubVolume(CtVolume volume, Vector3 centre, double halfExtentMm)
     {
         var g = volume.Geometry;
-        var c = GridMapping.PatientToVoxel(g, centre);
+        var c = g.PatientToVoxel(centre);
         static (int Start, int Size) Range(double centre, double half, int size)
         {
             var start = Math.Clamp((int)Math.Floor(centre - half), 0, size - 1);

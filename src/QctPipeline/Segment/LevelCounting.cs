@@ -293,7 +293,7 @@ public static class LevelCounting
             return new LevelCount(FromSacrum, CountOutcome.Unavailable, "sacrum not in view");
         }
 
-        var sacrumZ = GridMapping.PatientToVoxel(geometry, sacrum.CentroidLps).Z;
+        var sacrumZ = geometry.PatientToVoxel(sacrum.CentroidLps).Z;
         var above = bodies
             .Where(body => body.MajorityClass != sacrum.ClassIndex && body.CentroidZ > sacrumZ + (options.MinBodySeparationMm / geometry.Spacing.Z))
             .ToList();

@@ -51,7 +51,7 @@ public sealed class SegmentGeometryTests
             {
                 for (var i = 0; i < geometry.SizeX; i++)
                 {
-                    var v = GridMapping.PatientToVoxel(c, geometry.VoxelToPatient(i, j, k));
+                    var v = c.PatientToVoxel(geometry.VoxelToPatient(i, j, k));
                     voxels[index++] = canonical[(int)Math.Round(v.X), (int)Math.Round(v.Y), (int)Math.Round(v.Z)];
                 }
             }
@@ -193,7 +193,7 @@ public sealed class SegmentGeometryTests
             var j = index / box.SizeX % box.SizeY;
             var k = index / (box.SizeX * box.SizeY);
             var p = series.VoxelToPatient(box.X0 + i, box.Y0 + j, box.Z0 + k);
-            var v = GridMapping.PatientToVoxel(model, p);
+            var v = model.PatientToVoxel(p);
             if (v.X is > 0 and < 19 && v.Y is > 0 and < 19 && v.Z is > 0 and < 19)
             {
                 Assert.Equal(Field(p), sampled[index], 1e-5);
