@@ -94,17 +94,21 @@ internal sealed record L1Report(
 {
     public static readonly L1Report NotFound = new(false, null, null, null, null, null, null, null, false, null);
 
-    public static L1Report From(SegmentationResult result, Measurement? measurement) => new(
-        result.Status == SegmentationStatus.Ok,
-        L1FoundReport.From(result).CentroidLps,
-        L1FoundReport.From(result).VolumeMl,
-        Math.Round(result.Confidence, 3),
-        MeasuredLevelReport.From(measurement, AboveL1Name(result)),
-        TrabecularReport.From(measurement),
-        VbmdReport.From(measurement),
-        MeasuredLevelReport.CategoryName(measurement?.Category),
-        measurement?.ContrastAffected == true && measurement.Category is not null,
-        HuFlagsReport.From(measurement));
+    public static L1Report From(SegmentationResult result, Measurement? measurement)
+    {
+        var found = L1FoundReport.From(result);
+        return new(
+            found.Found,
+            found.CentroidLps,
+            found.VolumeMl,
+            found.Confidence,
+            MeasuredLevelReport.From(measurement, AboveL1Name(result)),
+            TrabecularReport.From(measurement),
+            VbmdReport.From(measurement),
+            MeasuredLevelReport.CategoryName(measurement?.Category),
+            measurement?.ContrastAffected == true && measurement.Category is not null,
+            HuFlagsReport.From(measurement));
+    }
 
     /// <summary>The name the localizer gave the nearest level above L1 (the last rib-bearing vertebra).</summary>
     private static string? AboveL1Name(SegmentationResult result) => result.L1CentroidLps is not { } l1

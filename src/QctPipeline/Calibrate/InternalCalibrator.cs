@@ -95,7 +95,7 @@ public static class InternalCalibrator
         if (aortaMeans.Count * 2 >= slices.Length)
         {
             var median = Statistics.Median(aortaMeans);
-            var spread = Statistics.Median(aortaMeans.Select(m => Math.Abs(m - median))) * 1.4826;
+            var spread = Statistics.RobustStandardDeviation(aortaMeans, median);
             rois.Add(new TissueRoi(ReferenceTissue.Blood, median, spread, aortaDisc.Length * pixelArea, (long)aortaDisc.Length * aortaMeans.Count, aortaMeans.Count));
         }
         else
@@ -156,8 +156,7 @@ public static class InternalCalibrator
     private static TissueRoi Summarise(ReferenceTissue tissue, List<double> values, double areaPerSlice, int slices)
     {
         var median = Statistics.Median(values);
-        var mad = Statistics.Median(values.Select(v => Math.Abs(v - median)));
-        return new TissueRoi(tissue, median, 1.4826 * mad, areaPerSlice, values.Count, slices);
+        return new TissueRoi(tissue, median, Statistics.RobustStandardDeviation(values, median), areaPerSlice, values.Count, slices);
     }
 
     /// <summary>Mean HU of the most attenuating uniform disc in the aorta's search window on one slice; null when none is uniform.</summary>
@@ -230,8 +229,7 @@ public static class InternalCalibrator
                 }
             }
 
-            var fatMedian = fatValues.Count > 10 ? Statistics.Median(fatValues) : 0;
-            var noise = fatValues.Count > 10 ? 1.4826 * Statistics.Median(fatValues.Select(v => Math.Abs(v - fatMedian))) : 20;
+            var noise = fatValues.Count > 10 ? Statistics.RobustStandardDeviation(fatValues, Statistics.Median(fatValues)) : 20;
             return new SliceRegions([(ReferenceTissue.Air, air), (ReferenceTissue.Fat, fat), (ReferenceTissue.Muscle, muscle)], noise);
         }
 

@@ -9,4 +9,11 @@ public static class Statistics
         var middle = sorted.Length / 2;
         return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
+
+    /// <summary>
+    /// 1.4826 × the median absolute deviation from <paramref name="median"/>: the standard deviation of normally
+    /// distributed values, unmoved by a few outliers.
+    /// </summary>
+    public static double RobustStandardDeviation(IEnumerable<double> values, double median) =>
+        1.4826 * Median(values.Select(v => Math.Abs(v - median)));
 }
