@@ -17,7 +17,9 @@ if (parsed.Errors.Count > 0)
 {
     foreach (var error in parsed.Errors)
     {
-        Console.Error.WriteLine($"qct: {error.Message}");
+        // One line per problem: System.CommandLine puts its "did you mean" suggestions on lines of their own.
+        var message = string.Join(' ', error.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Console.Error.WriteLine($"qct: {message}");
     }
 
     return ExitCodes.Usage;

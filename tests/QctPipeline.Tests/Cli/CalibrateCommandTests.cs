@@ -38,4 +38,15 @@ public sealed class CalibrateCommandTests : IDisposable
         Assert.Single(result.Error.Trim().Split('\n'));
         Assert.False(File.Exists(folder.File("calib.json")));
     }
+
+    [Fact]
+    public void An_unknown_calibration_method_is_a_one_line_usage_error()
+    {
+        var result = QctProcess.Run("analyze", RepositoryFiles.Path("sample-dicom", "patient-d-venous"), "--json", "--calibration", "bogus");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("qct: Cannot parse argument 'bogus' for option '--calibration'", result.Error);
+        Assert.Single(result.Error.Trim().Split('\n'));
+        Assert.Equal(string.Empty, result.Output);
+    }
 }
