@@ -53,7 +53,7 @@ public static class L1Segmenter
 
         var confidence = verdict.Confidence;
         var bodies = model.Refiner is { } refiner && model.Manifest.Refiner is { } refinerSpec
-            ? Refine(volume, l1.CentroidLps, refiner, refinerSpec, options, clock)
+            ? Refine(volume, l1.CentroidLps, refiner, refinerSpec, clock)
             : FromLocalizer(volume, maps, options, warnings, clock);
         if (bodies.L1 is not { } mask)
         {
@@ -191,7 +191,7 @@ public static class L1Segmenter
 
     private sealed record BodyMasks(Mask? L1, double L1Confidence, Mask? AboveL1, Mask? L2);
 
-    private static BodyMasks Refine(CtVolume volume, Vector3 centre, OnnxSession refiner, RefinerSpec spec, SegmentOptions options, StepClock clock)
+    private static BodyMasks Refine(CtVolume volume, Vector3 centre, OnnxSession refiner, RefinerSpec spec, StepClock clock)
     {
         var spacing = spec.SpacingMm;
         var halfExtentMm = (Math.Max(spec.CropX, Math.Max(spec.CropY, spec.CropZ)) * spacing / 2) + (2 * spacing);
@@ -208,12 +208,12 @@ public static class L1Segmenter
         var logits = refiner.Run(new Dictionary<string, FloatTensor> { [spec.InputName] = input })[spec.OutputName];
         clock.Lap("refiner");
 
-        var probabilities = Softmax(logits, crop, padded, spec.ClassCount, [spec.L1Class, spec.AboveL1Class ?? -1, spec.L2Class ?? -1]);
-        var l1 = ToSeriesMask(probabilities[0], crop, volume.Geometry, options.ProbabilityThreshold);
-        var above = probabilities[1] is { } aboveProbability ? ToSeriesMask(aboveProbability, crop, volume.Geometry, options.ProbabilityThreshold) : null;
-        var l2 = probabilities[2] is { } l2Probability ? ToSeriesMask(l2Probability, crop, volume.Geometry, options.ProbabilityThreshold) : null;
+        var classes = ClassMaps(logits, crop, padded, spec.ClassCount, [spec.L1Class, spec.AboveL1Class ?? -1, spec.L2Class ?? -1]);
+        var l1 = ToSeriesMask(classes[0]!.Lead, crop, volume.Geometry, 0);
+        var above = classes[1] is { } aboveClass ? ToSeriesMask(aboveClass.Lead, crop, volume.Geometry, 0) : null;
+        var l2 = classes[2] is { } l2Class ? ToSeriesMask(l2Class.Lead, crop, volume.Geometry, 0) : null;
         clock.Lap("map to series");
-        return new BodyMasks(l1, MeanAbove(probabilities[0]!, options.ProbabilityThreshold), above, l2);
+        return new BodyMasks(l1, MeanWhereLeading(classes[0]!), above, l2);
     }
 
     /// <summary>A model without a refiner: the localizer's "L1 and body" probability, coarse but on the right level.</summary>
@@ -294,17 +294,25 @@ public static class L1Segmenter
         return new CtVolume(g with { SizeX = sx, SizeY = sy, SizeZ = sz, Origin = g.VoxelToPatient(x0, y0, z0) }, voxels);
     }
 
-    /// <summary>Softmax probabilities of the requested channels (null for −1) on the unpadded grid.</summary>
-    private static float[]?[] Softmax(FloatTensor logits, VolumeGeometry grid, (int X, int Y, int Z) padded, int classCount, int[] wanted)
+    /// <summary>
+    /// A refiner class on the crop: its softmax probability, and its lead over the most probable other class, which is
+    /// positive exactly where the class wins the argmax. Masks are the lead above 0, as training scores the refiner: an
+    /// undertrained or uncertain model can put a body's argmax at probabilities well below 0.5 with five classes.
+    /// </summary>
+    internal sealed record ClassMap(float[] Probability, float[] Lead);
+
+    /// <summary>The requested classes (null for −1) on the unpadded grid.</summary>
+    internal static ClassMap?[] ClassMaps(FloatTensor logits, VolumeGeometry grid, (int X, int Y, int Z) padded, int classCount, int[] wanted)
     {
         if (logits.Shape.Count != 5 || logits.Shape[1] < classCount || logits.Shape[2] != padded.Z || logits.Shape[3] != padded.Y || logits.Shape[4] != padded.X)
         {
             throw new InvalidOperationException($"the refiner's output is {logits}, expected [1, {classCount}, {padded.Z}, {padded.Y}, {padded.X}]");
         }
 
-        var result = wanted.Select(c => c >= 0 ? new float[grid.VoxelCount] : null).ToArray();
+        var result = wanted.Select(c => c >= 0 ? new ClassMap(new float[grid.VoxelCount], new float[grid.VoxelCount]) : null).ToArray();
         var all = logits.Data.Span;
         var channelStride = padded.X * padded.Y * padded.Z;
+        Span<double> exponentials = stackalloc double[classCount];
         var index = 0;
         for (var z = 0; z < grid.SizeZ; z++)
         {
@@ -322,21 +330,48 @@ public static class L1Segmenter
                     double sum = 0;
                     for (var c = 0; c < classCount; c++)
                     {
-                        sum += Math.Exp(all[at + (c * channelStride)] - max);
+                        exponentials[c] = Math.Exp(all[at + (c * channelStride)] - max);
+                        sum += exponentials[c];
                     }
 
                     for (var w = 0; w < wanted.Length; w++)
                     {
-                        if (result[w] is { } target)
+                        if (result[w] is not { } map)
                         {
-                            target[index] = (float)(Math.Exp(all[at + (wanted[w] * channelStride)] - max) / sum);
+                            continue;
                         }
+
+                        double strongestOther = 0;
+                        for (var c = 0; c < classCount; c++)
+                        {
+                            strongestOther = c == wanted[w] ? strongestOther : Math.Max(strongestOther, exponentials[c]);
+                        }
+
+                        map.Probability[index] = (float)(exponentials[wanted[w]] / sum);
+                        map.Lead[index] = (float)((exponentials[wanted[w]] - strongestOther) / sum);
                     }
                 }
             }
         }
 
         return result;
+    }
+
+    /// <summary>The class's mean probability where it wins the argmax: how sure the model is of the body it outlined.</summary>
+    private static double MeanWhereLeading(ClassMap map)
+    {
+        double sum = 0;
+        long count = 0;
+        for (var index = 0; index < map.Lead.Length; index++)
+        {
+            if (map.Lead[index] > 0)
+            {
+                sum += map.Probability[index];
+                count++;
+            }
+        }
+
+        return count == 0 ? 0 : sum / count;
     }
 
     private static double MeanAbove(ReadOnlySpan<float> probability, float threshold)

@@ -9,7 +9,7 @@ public sealed record SegmentOptions
     /// </summary>
     public double MinModelLevelAccuracy { get; init; } = 0.99;
 
-    /// <summary>Probability above which a series voxel belongs to a body once mapped back from the model's grid.</summary>
+    /// <summary>Probability above which a series voxel belongs to L1 once mapped back from the localizer's grid (a model without a refiner).</summary>
     public float ProbabilityThreshold { get; init; } = 0.5f;
 
     /// <summary>Below this the result abstains ("no-l1") rather than name a vertebra L1.</summary>

@@ -1,5 +1,6 @@
 using QctPipeline.Domain;
 using QctPipeline.Segment;
+using QctPipeline.Segment.Onnx;
 
 namespace QctPipeline.Tests.Segment;
 
@@ -233,6 +234,38 @@ public sealed class SegmentGeometryTests
         Assert.True((mask.Centroid()!.Value - centre).Length < 0.3, $"centroid {mask.Centroid()}");
         var expected = 4.0 / 3 * Math.PI * Math.Pow(12, 3);
         Assert.InRange(mask.VolumeMm3, expected * 0.95, expected * 1.05);
+    }
+
+    [Fact]
+    public void A_refiner_body_that_wins_the_argmax_below_half_probability_is_still_outlined()
+    {
+        // Five classes: inside a 10 mm ball L1 leads all four others by 0.4 logits, which is only p = 0.27;
+        // elsewhere background wins clearly. Training scores the refiner by argmax, so the ball is L1.
+        const int classes = 5, l1 = 2, size = 32;
+        var grid = Grid(size, size, size, 1.5, new Vector3(-24, -24, -24));
+        var voxels = size * size * size;
+        var logits = new float[classes * voxels];
+        for (var index = 0; index < voxels; index++)
+        {
+            var (k, rest) = Math.DivRem(index, size * size);
+            var (j, i) = Math.DivRem(rest, size);
+            var insideBall = grid.VoxelToPatient(i, j, k).Length < 10;
+            for (var c = 0; c < classes; c++)
+            {
+                logits[(c * voxels) + index] = insideBall ? (c == l1 ? 1.0f : 0.6f) : (c == 0 ? 5f : 0f);
+            }
+        }
+
+        var maps = L1Segmenter.ClassMaps(new FloatTensor([1, classes, size, size, size], logits), grid, (size, size, size), classes, [l1, 1]);
+
+        var centre = (size / 2) + (size * ((size / 2) + (size * (size / 2))));
+        Assert.InRange(maps[0]!.Probability[centre], 0.26f, 0.28f);
+        Assert.True(maps[0]!.Lead[centre] > 0);
+        Assert.True(maps[1]!.Lead[centre] < 0);
+        var mask = L1Segmenter.ToSeriesMask(maps[0]!.Lead, grid, grid, 0)!;
+        var expected = 4.0 / 3 * Math.PI * Math.Pow(10, 3);
+        Assert.InRange(mask.VolumeMm3, expected * 0.9, expected * 1.1);
+        Assert.Null(L1Segmenter.ToSeriesMask(maps[1]!.Lead, grid, grid, 0));
     }
 
     /// <summary>A series grid rotated 20° about the patient's long axis and 10° about left–right, with its own spacing.</summary>
