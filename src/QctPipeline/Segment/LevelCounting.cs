@@ -40,8 +40,8 @@ public enum CountOutcome
 /// <summary>One way of naming the vertebra L1 and how it compares with the localizer's own L1.</summary>
 public sealed record LevelCount(string Method, CountOutcome Outcome, string Detail);
 
-/// <summary>A vertebral body as a separate blob of the body channel, with the class most of its voxels carry.</summary>
-public sealed record VertebralBody(Vector3 CentroidLps, double CentroidZ, double HeightMm, int MajorityClass, bool RibBearing);
+/// <summary>A vertebral body as a slab of the body channel between discs (slices of the localizer grid), with the class most of its voxels carry.</summary>
+public sealed record VertebralBody(Vector3 CentroidLps, double CentroidZ, int FirstSlice, int LastSlice, double HeightMm, int MajorityClass, bool RibBearing);
 
 /// <summary>Everything the localizer's maps say about levels, and the three ways of counting to L1.</summary>
 public sealed record LevelEvidence(IReadOnlyList<LevelFound> Levels, LevelFound? L1, IReadOnlyList<VertebralBody> Bodies, IReadOnlyList<LevelCount> Counts);
@@ -201,53 +201,145 @@ public static class LevelCounting
         return new LevelFound(name, plausible.Value, centroid, plausible.VoxelCount, bodyCount, probability / plausible.VoxelCount, cut);
     }
 
+    /// <summary>
+    /// Vertebral bodies as slabs of the body channel between intervertebral discs. On the localizer's coarse grid the
+    /// bodies of a lordotic spine touch across their tilted discs, so 3D blobs of the body channel run several
+    /// vertebrae together; the number of body voxels per axial slice still dips at every disc, and those dips
+    /// separate the slabs.
+    /// </summary>
     private static List<VertebralBody> FindBodies(LocalizerMaps maps, LocalizerSpec spec, double voxelMl, SegmentOptions options)
     {
         var geometry = maps.Geometry;
-        var bodyMask = new byte[maps.Body.Length];
-        for (var index = 0; index < bodyMask.Length; index++)
-        {
-            bodyMask[index] = maps.Body[index] != 0 && maps.Classes[index] != 0 ? (byte)1 : (byte)0;
-        }
-
-        var (labels, components) = ConnectedComponents.Label(bodyMask, geometry.SizeX, geometry.SizeY, geometry.SizeZ);
+        var sliceLength = geometry.SliceLength;
         var classCount = spec.ClassCount;
-        var histogram = new int[(components.Count + 1) * classCount];
-        for (var index = 0; index < labels.Length; index++)
+        var area = new int[geometry.SizeZ];
+        var sumX = new double[geometry.SizeZ];
+        var sumY = new double[geometry.SizeZ];
+        var histogram = new int[geometry.SizeZ * classCount];
+        for (var index = 0; index < maps.Body.Length; index++)
         {
-            if (labels[index] != 0)
+            if (maps.Body[index] == 0 || maps.Classes[index] == 0)
             {
-                histogram[(labels[index] * classCount) + maps.Classes[index]]++;
+                continue;
             }
+
+            var z = index / sliceLength;
+            var y = (index - (z * sliceLength)) / geometry.SizeX;
+            area[z]++;
+            sumX[z] += index - (z * sliceLength) - (y * geometry.SizeX);
+            sumY[z] += y;
+            histogram[(z * classCount) + maps.Classes[index]]++;
         }
 
         var ribContactSlices = RibContactSlices(maps);
         var bodies = new List<VertebralBody>();
-        foreach (var component in components.Where(c => c.VoxelCount * voxelMl >= options.MinBodyMl))
+        foreach (var (first, last) in BodySlabs(area, options.DiscDipFraction))
         {
-            var counts = histogram.AsSpan(component.Label * classCount, classCount);
+            double voxels = 0, x = 0, y = 0, z = 0;
+            var counts = new int[classCount];
+            var ribBearing = false;
+            for (var slice = first; slice <= last; slice++)
+            {
+                voxels += area[slice];
+                x += sumX[slice];
+                y += sumY[slice];
+                z += (double)slice * area[slice];
+                for (var c = 1; c < classCount; c++)
+                {
+                    counts[c] += histogram[(slice * classCount) + c];
+                }
+
+                ribBearing |= ribContactSlices?[slice] == true;
+            }
+
+            if (voxels * voxelMl < options.MinBodyMl)
+            {
+                continue;
+            }
+
             var majority = 1;
             for (var c = 2; c < classCount; c++)
             {
                 majority = counts[c] > counts[majority] ? c : majority;
             }
 
-            var ribBearing = false;
-            for (var z = component.MinZ; z <= component.MaxZ && ribContactSlices is not null; z++)
-            {
-                ribBearing |= ribContactSlices[z];
-            }
-
             bodies.Add(new VertebralBody(
-                geometry.VoxelToPatient(component.MeanX, component.MeanY, component.MeanZ),
-                component.MeanZ,
-                (component.MaxZ - component.MinZ + 1) * geometry.Spacing.Z,
+                geometry.VoxelToPatient(x / voxels, y / voxels, z / voxels),
+                z / voxels,
+                first,
+                last,
+                (last - first + 1) * geometry.Spacing.Z,
                 majority,
                 ribBearing));
         }
 
-        bodies.Sort((a, b) => a.CentroidZ.CompareTo(b.CentroidZ));
         return bodies;
+    }
+
+    /// <summary>
+    /// Runs of slices with body voxels, cut at discs (a slice, or a run of equal slices, as <see cref="IsDisc"/> tells).
+    /// Slabs bottom to top, as (first, last) slice.
+    /// </summary>
+    private static List<(int First, int Last)> BodySlabs(int[] area, double dipFraction)
+    {
+        var slabs = new List<(int, int)>();
+        var start = -1;
+        for (var z = 0; z <= area.Length; z++)
+        {
+            var empty = z == area.Length || area[z] == 0;
+            if (empty)
+            {
+                if (start >= 0)
+                {
+                    slabs.Add((start, z - 1));
+                }
+
+                start = -1;
+                continue;
+            }
+
+            if (start < 0)
+            {
+                start = z;
+            }
+            else if (IsDisc(area, z, dipFraction))
+            {
+                slabs.Add((start, z - 1));
+                while (z + 1 < area.Length && area[z + 1] == area[z])
+                {
+                    z++;
+                }
+
+                start = -1;
+            }
+        }
+
+        return slabs;
+    }
+
+    /// <summary>
+    /// A local minimum of the area whose dip is deep against the fullest slice on each side before the area falls
+    /// lower again (its topographic prominence): a wobble inside one body is shallow against that body's own peak.
+    /// </summary>
+    private static bool IsDisc(int[] area, int z, double dipFraction)
+    {
+        if (z == 0 || z == area.Length - 1 || area[z] > area[z - 1] || area[z] > area[z + 1])
+        {
+            return false;
+        }
+
+        int below = 0, above = 0;
+        for (var k = z - 1; k >= 0 && area[k] >= area[z]; k--)
+        {
+            below = Math.Max(below, area[k]);
+        }
+
+        for (var k = z + 1; k < area.Length && area[k] >= area[z]; k++)
+        {
+            above = Math.Max(above, area[k]);
+        }
+
+        return area[z] <= dipFraction * Math.Min(below, above);
     }
 
     /// <summary>
@@ -293,9 +385,24 @@ public static class LevelCounting
             return new LevelCount(FromSacrum, CountOutcome.Unavailable, "sacrum not in view");
         }
 
+        // Counting starts above the slab that holds the sacrum's centroid; a slab there that most of the time is
+        // something else means S1 did not separate from the bodies above it.
         var sacrumZ = geometry.PatientToVoxel(sacrum.CentroidLps).Z;
+        var sacrumSlab = bodies.FindIndex(body => body.FirstSlice - 0.5 <= sacrumZ && sacrumZ <= body.LastSlice + 0.5);
+        if (sacrumSlab >= 0 && bodies[sacrumSlab].HeightMm > options.MaxBodyHeightMm)
+        {
+            return new LevelCount(FromSacrum, CountOutcome.Unavailable, string.Create(CultureInfo.InvariantCulture,
+                $"the sacrum's body slab is {bodies[sacrumSlab].HeightMm:0} mm tall: S1 does not separate from the bodies above it; not counted"));
+        }
+
+        if (sacrumSlab >= 0 && bodies[sacrumSlab].MajorityClass != sacrum.ClassIndex)
+        {
+            return new LevelCount(FromSacrum, CountOutcome.Unavailable,
+                $"the sacrum's body slab is mostly {spec.Labels[bodies[sacrumSlab].MajorityClass].Name}: S1 does not separate from the bodies above it; not counted");
+        }
+
         var above = bodies
-            .Where(body => body.MajorityClass != sacrum.ClassIndex && body.CentroidZ > sacrumZ + (options.MinBodySeparationMm / geometry.Spacing.Z))
+            .Where(body => body.MajorityClass != sacrum.ClassIndex && body.FirstSlice > (sacrumSlab >= 0 ? bodies[sacrumSlab].LastSlice : sacrumZ + (options.MinBodySeparationMm / geometry.Spacing.Z)))
             .ToList();
         if (above.Count == 0)
         {
@@ -313,6 +420,12 @@ public static class LevelCounting
         {
             return new LevelCount(FromSacrum, CountOutcome.Unavailable,
                 string.Create(CultureInfo.InvariantCulture, $"vertebral bodies above S1 run together ({merged.HeightMm:0} mm tall at {merged.CentroidLps}); not counted"));
+        }
+
+        if (above.Take(lumbarNumber.Value).FirstOrDefault(body => body.HeightMm < options.MinBodyHeightMm) is { } split)
+        {
+            return new LevelCount(FromSacrum, CountOutcome.Unavailable,
+                string.Create(CultureInfo.InvariantCulture, $"the body channel above S1 does not separate into vertebrae (a {split.HeightMm:0} mm slab at {split.CentroidLps}); not counted"));
         }
 
         if (above.Count < lumbarNumber.Value)

@@ -21,11 +21,24 @@ public sealed record SegmentOptions
     /// <summary>… and at most this big: larger ones are several vertebrae run together.</summary>
     public double MaxVertebraMl { get; init; } = 250;
 
-    /// <summary>A vertebral body blob of the body channel smaller than this is not counted as a vertebra.</summary>
+    /// <summary>A vertebral body slab of the body channel smaller than this is not counted as a vertebra.</summary>
     public double MinBodyMl { get; init; } = 1.5;
 
-    /// <summary>A body blob taller than this is two bodies the coarse grid failed to separate; counting through it stops.</summary>
+    /// <summary>A body slab taller than this is two bodies the coarse grid failed to separate; counting through it stops …</summary>
     public double MaxBodyHeightMm { get; init; } = 45;
+
+    /// <summary>
+    /// … and so does one shorter than this: a dip inside a body, not a vertebra, where the body channel is too uncertain
+    /// to count through. Adult lumbar bodies are 25–30 mm tall; a fractured one keeps more than half of that.
+    /// </summary>
+    public double MinBodyHeightMm { get; init; } = 12;
+
+    /// <summary>
+    /// A slice is a disc between two bodies when its body-voxel count is a local minimum at most this fraction of the
+    /// fuller slices on both sides. Measured on the shipped localizer over phantom spines: discs dip to 0.1–0.55 of
+    /// the neighbouring bodies (T12/L1 the shallowest), slices inside a body vary by less than a third.
+    /// </summary>
+    public double DiscDipFraction { get; init; } = 0.65;
 
     /// <summary>Bodies counted up from the sacrum start this far above S1's centroid.</summary>
     public double MinBodySeparationMm { get; init; } = 10;

@@ -24,7 +24,8 @@ public sealed class LevelCountingTests
     /// Vertebrae listed bottom (inferior) to top, one box each, separated by discs; a margin of empty slices below and
     /// above unless the stack is to reach the scan's edge. Rib-bearing ones get a rib voxel touching their side.
     /// </summary>
-    private static LocalizerMaps Stack(string[] bottomToTop, int marginBelow = 2, int marginAbove = 2, string[]? ribBearing = null)
+    /// <param name="discBridge">Body voxels per disc slice joining each body to the next, as the coarse body channel of a lordotic spine does.</param>
+    private static LocalizerMaps Stack(string[] bottomToTop, int marginBelow = 2, int marginAbove = 2, string[]? ribBearing = null, int discBridge = 0)
     {
         var sizeZ = marginBelow + (bottomToTop.Length * (VertebraSlices + DiscSlices)) - DiscSlices + marginAbove;
         var geometry = new VolumeGeometry(SizeX, SizeY, sizeZ, new Vector3(0, 0, -200), new Vector3(4, 4, 4), new(1, 0, 0), new(0, 1, 0), new(0, 0, 1));
@@ -44,6 +45,16 @@ public sealed class LevelCountingTests
                     {
                         classes[x + (SizeX * (y + (SizeY * z)))] = classIndex;
                         body[x + (SizeX * (y + (SizeY * z)))] = 1;
+                    }
+                }
+
+                for (var bridge = 0; z == z0 + VertebraSlices - 1 && level < bottomToTop.Length - 1 && bridge < discBridge; bridge++)
+                {
+                    for (var disc = 1; disc <= DiscSlices; disc++)
+                    {
+                        var at = 5 + (bridge % 6) + (SizeX * (5 + (bridge / 6) + (SizeY * (z + disc))));
+                        classes[at] = classIndex;
+                        body[at] = 1;
                     }
                 }
 
@@ -76,6 +87,26 @@ public sealed class LevelCountingTests
         Assert.Null(verdict.Warning);
         Assert.Equal(0.9, verdict.Confidence, 5);
         Assert.False(evidence.L1!.CutByEdge);
+    }
+
+    [Fact]
+    public void Bodies_touching_across_their_discs_are_still_counted_one_by_one()
+    {
+        // 6 of a body's 30 voxels per slice continue through each disc: one 3D blob, but the area dips at every disc.
+        var evidence = Analyse(Stack(["S1", "L5", "L4", "L3", "L2", "L1", "T12", "T11"], discBridge: 6));
+
+        Assert.Equal(CountOutcome.Agrees, Outcome(evidence, LevelCounting.FromSacrum));
+        Assert.Equal(8, evidence.Bodies.Count);
+        Assert.All(evidence.Bodies, body => Assert.Equal(VertebraSlices * 4, body.HeightMm));
+    }
+
+    [Fact]
+    public void A_body_channel_that_only_dips_a_little_at_its_discs_is_not_counted_through()
+    {
+        // 20 of 30 voxels per slice continue through each disc: too shallow a dip to call it a disc.
+        var evidence = Analyse(Stack(["S1", "L5", "L4", "L3", "L2", "L1", "T12", "T11"], discBridge: 20));
+
+        Assert.Equal(CountOutcome.Unavailable, Outcome(evidence, LevelCounting.FromSacrum));
     }
 
     [Fact]
