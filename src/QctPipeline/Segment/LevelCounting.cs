@@ -132,8 +132,8 @@ public static class LevelCounting
 
     /// <summary>
     /// A level within <see cref="SegmentOptions.NeighbourLevels"/> classes of L1 that lies on the wrong side of it (a
-    /// "T10" below L1) or further from it than <see cref="SegmentOptions.MaxLevelSpacingMm"/> per class step means the
-    /// labels are not a spine there — on real CT a contrast-filled vessel taken for vertebrae does this. Class indices
+    /// "T10" below L1), further from it than <see cref="SegmentOptions.MaxLevelSpacingMm"/> per class step or closer
+    /// than <see cref="SegmentOptions.MinLevelSpacingMm"/> means the labels are not a spine there — on real CT a contrast-filled vessel taken for vertebrae does this. Class indices
     /// run head to feet, patient z (LPS) runs feet to head.
     /// </summary>
     private static string? OrderProblem(IReadOnlyList<LevelFound> levels, LevelFound l1, SegmentOptions options)
@@ -156,6 +156,11 @@ public static class LevelCounting
             if (distance > options.MaxLevelSpacingMm * Math.Abs(steps))
             {
                 return string.Create(CultureInfo.InvariantCulture, $"{level.Name} lies {distance:0} mm from L1, too far for {Math.Abs(steps)} level(s)");
+            }
+
+            if (distance < options.MinLevelSpacingMm)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"{level.Name} lies {distance:0} mm from L1, closer than one vertebra");
             }
         }
 

@@ -58,6 +58,13 @@ public sealed record SegmentOptions
     /// </summary>
     public double MaxLevelSpacingMm { get; init; } = 80;
 
+    /// <summary>
+    /// Two levels' body centroids closer than this are one vertebra given two names: thoraco-lumbar body height plus disc
+    /// is 25–40 mm in adults, so half the smallest pitch. Seen where a scan ends inside L1 and the localizer squeezes
+    /// T12, "L1" and "L2" into the last 35 mm.
+    /// </summary>
+    public double MinLevelSpacingMm { get; init; } = 15;
+
     /// <summary>Confidence factor when no independent count confirms the localizer's L1.</summary>
     public double UnconfirmedLevelFactor { get; init; } = 0.85;
 }

@@ -160,6 +160,24 @@ public sealed class LevelCountingTests
     }
 
     [Fact]
+    public void Two_levels_named_on_one_vertebra_abstain()
+    {
+        // The upper half of the L1 box relabelled T12: two names 12 mm apart, as when a scan ends inside L1.
+        var maps = Stack(["L2", "L1", "T11"]);
+        var l1 = (byte)Array.IndexOf(ClassNames, "L1");
+        var t12 = (byte)Array.IndexOf(ClassNames, "T12");
+        var firstUpperSlice = 2 + VertebraSlices + DiscSlices + (VertebraSlices / 2);
+        for (var index = firstUpperSlice * SizeX * SizeY; index < (firstUpperSlice + (VertebraSlices / 2)) * SizeX * SizeY; index++)
+        {
+            maps.Classes[index] = maps.Classes[index] == l1 ? t12 : maps.Classes[index];
+        }
+
+        var verdict = LevelCounting.Judge(Analyse(maps), new SegmentOptions());
+
+        Assert.Equal("the levels found do not line up as a spine around L1: T12 lies 12 mm from L1, closer than one vertebra", verdict.AbstainReason);
+    }
+
+    [Fact]
     public void A_scan_without_L1_abstains_naming_the_levels_seen()
     {
         var evidence = Analyse(Stack(["T12", "T11", "T10"]));
