@@ -79,10 +79,34 @@ public static class L1Segmenter
             return Abstain(LevelCounting.LowConfidence(confidence, options), confidence);
         }
 
+        var aboveL1 = AdjacentOrNone(bodies.AboveL1, centroid, "above-L1", +1, options, warnings);
+        var l2 = AdjacentOrNone(bodies.L2, centroid, "L2", -1, options, warnings);
         clock.Lap("result");
         return new SegmentationResult(
             SegmentationStatus.Ok, null, mask, centroid, mask.VolumeMm3 / 1000, confidence, evidence.Levels, evidence.Counts,
-            bodies.AboveL1, bodies.L2, warnings, clock.Timings);
+            aboveL1, l2, warnings, clock.Timings);
+    }
+
+    /// <summary>
+    /// A neighbour body is measured when L1 is unusable, so it must be the next vertebra: on its side of L1 (patient z
+    /// rises to the head) and within one vertebral pitch. On real CT the refiner has put "above L1" two vertebrae up.
+    /// </summary>
+    internal static Mask? AdjacentOrNone(Mask? neighbour, Vector3 l1Centroid, string name, int side, SegmentOptions options, List<string> warnings)
+    {
+        if (neighbour?.Centroid() is not { } centroid)
+        {
+            return null;
+        }
+
+        var distance = (centroid - l1Centroid).Length;
+        if (Math.Sign(centroid.Z - l1Centroid.Z) == side && distance <= options.MaxNeighbourDistanceMm)
+        {
+            return neighbour;
+        }
+
+        warnings.Add(string.Create(CultureInfo.InvariantCulture,
+            $"the refiner's {name} body lies {distance:0} mm {(centroid.Z > l1Centroid.Z ? "above" : "below")} L1, not the next vertebra: not used"));
+        return null;
     }
 
     /// <summary>

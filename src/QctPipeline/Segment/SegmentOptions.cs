@@ -49,6 +49,12 @@ public sealed record SegmentOptions
     /// <summary>The refiner's L1 further than this from the localizer's is a warning and lowers the confidence.</summary>
     public double RefinerShiftMm { get; init; } = 15;
 
+    /// <summary>
+    /// The refiner's above-L1 and L2 bodies must lie within this of L1's centroid to be the next vertebra: the adult
+    /// thoraco-lumbar pitch (body plus disc) is 25–42 mm, the phantoms' L1–L2 35–38 mm.
+    /// </summary>
+    public double MaxNeighbourDistanceMm { get; init; } = 50;
+
     /// <summary>Levels up to this many classes from L1 must lie on the right side of it and within reach …</summary>
     public int NeighbourLevels { get; init; } = 4;
 

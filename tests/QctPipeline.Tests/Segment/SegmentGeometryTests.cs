@@ -268,6 +268,25 @@ public sealed class SegmentGeometryTests
         Assert.Null(L1Segmenter.ToSeriesMask(maps[1]!.Lead, grid, grid, 0));
     }
 
+    [Theory]
+    [InlineData(35, +1, true)]
+    [InlineData(60, +1, false)]
+    [InlineData(-35, +1, false)]
+    [InlineData(-35, -1, true)]
+    public void A_neighbour_body_is_kept_only_when_it_is_the_next_vertebra(double offsetMm, int side, bool kept)
+    {
+        var grid = Grid(8, 8, 100, 2, new Vector3(-8, -8, -100));
+        var voxels = new byte[grid.VoxelCount];
+        var slice = (int)Math.Round((offsetMm + 100) / 2);
+        voxels.AsSpan(slice * 64, 64).Fill(1);
+        var warnings = new List<string>();
+
+        var result = L1Segmenter.AdjacentOrNone(new Mask(grid, voxels), new Vector3(-1, -1, 0), "neighbour", side, new SegmentOptions(), warnings);
+
+        Assert.Equal(kept, result is not null);
+        Assert.Equal(kept ? 0 : 1, warnings.Count);
+    }
+
     /// <summary>A series grid rotated 20° about the patient's long axis and 10° about left–right, with its own spacing.</summary>
     private static VolumeGeometry ObliqueSeries()
     {
