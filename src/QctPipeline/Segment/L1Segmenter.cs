@@ -60,9 +60,10 @@ public static class L1Segmenter
             return Abstain("the refiner found no L1 body around the localizer's L1", confidence * bodies.L1Confidence);
         }
 
-        if (TouchesFirstOrLastSlice(mask))
+        if (ReachesScanEnd(mask, options.ScanEndMarginMm))
         {
-            return Abstain("L1 is cut by the edge of the scan (its body touches the first or last slice of the series)", confidence);
+            return Abstain(string.Create(CultureInfo.InvariantCulture,
+                $"L1 is cut by the edge of the scan (its body reaches within {options.ScanEndMarginMm:0.#} mm of the first or last slice of the series)"), confidence);
         }
 
         var centroid = mask.Centroid()!.Value;
@@ -414,11 +415,14 @@ public static class L1Segmenter
         return count == 0 ? 0 : sum / count;
     }
 
-    private static bool TouchesFirstOrLastSlice(Mask mask)
+    /// <summary>Whether the mask has voxels in the first or last slices of its grid, as far in as <paramref name="marginMm"/> (at least one slice).</summary>
+    internal static bool ReachesScanEnd(Mask mask, double marginMm)
     {
         var g = mask.Geometry;
         var voxels = mask.Voxels;
-        return voxels[..g.SliceLength].ContainsAnyExcept((byte)0) || voxels[(int)((g.SizeZ - 1L) * g.SliceLength)..].ContainsAnyExcept((byte)0);
+        var slices = Math.Min(g.SizeZ, 1 + (int)Math.Floor(marginMm / g.Spacing.Z));
+        var endLength = (int)((long)slices * g.SliceLength);
+        return voxels[..endLength].ContainsAnyExcept((byte)0) || voxels[^endLength..].ContainsAnyExcept((byte)0);
     }
 
     private sealed class StepClock

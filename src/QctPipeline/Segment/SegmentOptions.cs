@@ -50,6 +50,12 @@ public sealed record SegmentOptions
     public double RefinerShiftMm { get; init; } = 15;
 
     /// <summary>
+    /// An L1 body reaching this close to the first or last slice is cut by the scan's edge: the refiner stops a slice or
+    /// two short of an edge that cuts the body (a phantom L1 cut by 6 mm ended 1.25 mm inside the scan).
+    /// </summary>
+    public double ScanEndMarginMm { get; init; } = 3;
+
+    /// <summary>
     /// The refiner's above-L1 and L2 bodies must lie within this of L1's centroid to be the next vertebra: the adult
     /// thoraco-lumbar pitch (body plus disc) is 25–42 mm, the phantoms' L1–L2 35–38 mm.
     /// </summary>

@@ -287,6 +287,21 @@ public sealed class SegmentGeometryTests
         Assert.Equal(kept ? 0 : 1, warnings.Count);
     }
 
+    [Theory]
+    [InlineData(1.25, 1, true)]
+    [InlineData(1.25, 2, true)]
+    [InlineData(1.25, 3, false)]
+    [InlineData(5, 1, false)]
+    [InlineData(5, 0, true)]
+    public void A_body_ending_within_the_margin_of_the_last_slice_is_cut_by_the_scan(double sliceMm, int slicesShort, bool cut)
+    {
+        var grid = new VolumeGeometry(4, 4, 40, new Vector3(0, 0, 0), new Vector3(1, 1, sliceMm), Left, Posterior, Superior);
+        var voxels = new byte[grid.VoxelCount];
+        voxels.AsSpan(10 * 16, (40 - 10 - slicesShort) * 16).Fill(1);
+
+        Assert.Equal(cut, L1Segmenter.ReachesScanEnd(new Mask(grid, voxels), new SegmentOptions().ScanEndMarginMm));
+    }
+
     /// <summary>A series grid rotated 20° about the patient's long axis and 10° about left–right, with its own spacing.</summary>
     private static VolumeGeometry ObliqueSeries()
     {
