@@ -110,10 +110,22 @@ internal sealed record L1Report(
             HuFlagsReport.From(measurement));
     }
 
-    /// <summary>The name the localizer gave the nearest level above L1 (the last rib-bearing vertebra).</summary>
-    private static string? AboveL1Name(SegmentationResult result) => result.L1CentroidLps is not { } l1
-        ? null
-        : result.Levels.Where(level => level.CentroidLps.Z > l1.Z).MinBy(level => level.CentroidLps.Z - l1.Z)?.Name;
+    /// <summary>
+    /// The name the localizer gave the nearest level above L1 (the last rib-bearing vertebra), among the classes above
+    /// its L1 class: the localizer's own L1 centroid can lie a few mm above the refined one and is not that vertebra.
+    /// </summary>
+    internal static string? AboveL1Name(SegmentationResult result)
+    {
+        if (result.L1CentroidLps is not { } l1)
+        {
+            return null;
+        }
+
+        var l1Class = result.Levels.FirstOrDefault(level => level.Name == "L1")?.ClassIndex ?? int.MaxValue;
+        return result.Levels
+            .Where(level => level.ClassIndex < l1Class && level.Name != "L1" && level.CentroidLps.Z > l1.Z)
+            .MinBy(level => level.CentroidLps.Z - l1.Z)?.Name;
+    }
 }
 
 internal sealed record LevelReport(string Name, double[] CentroidLps);
