@@ -158,9 +158,11 @@ public static class LevelCounting
                 return string.Create(CultureInfo.InvariantCulture, $"{level.Name} lies {distance:0} mm from L1, too far for {Math.Abs(steps)} level(s)");
             }
 
-            if (distance < options.MinLevelSpacingMm)
+            // Along the spine, not in 3D: a label blob beside the body (pedicles, a rib head) puts its centroid off
+            // the axis and would hide two names given to one vertebra.
+            if (Math.Abs(rise) < options.MinLevelSpacingMm)
             {
-                return string.Create(CultureInfo.InvariantCulture, $"{level.Name} lies {distance:0} mm from L1, closer than one vertebra");
+                return string.Create(CultureInfo.InvariantCulture, $"{level.Name} lies {Math.Abs(rise):0} mm {(rise > 0 ? "above" : "below")} L1, closer than one vertebra");
             }
         }
 

@@ -71,9 +71,9 @@ public sealed record SegmentOptions
     public double MaxLevelSpacingMm { get; init; } = 80;
 
     /// <summary>
-    /// Two levels' body centroids closer than this are one vertebra given two names: thoraco-lumbar body height plus disc
+    /// Two levels' body centroids closer than this along the patient's long axis are one vertebra given two names: thoraco-lumbar body height plus disc
     /// is 25–40 mm in adults, so half the smallest pitch. Seen where a scan ends inside L1 and the localizer squeezes
-    /// T12, "L1" and "L2" into the last 35 mm.
+    /// T12, "L1" and "L2" into the last 35 mm, or called T12 "L1" with its own T12 label 8 mm above.
     /// </summary>
     public double MinLevelSpacingMm { get; init; } = 15;
 

@@ -174,7 +174,7 @@ public sealed class LevelCountingTests
 
         var verdict = LevelCounting.Judge(Analyse(maps), new SegmentOptions());
 
-        Assert.Equal("the levels found do not line up as a spine around L1: T12 lies 12 mm from L1, closer than one vertebra", verdict.AbstainReason);
+        Assert.Equal("the levels found do not line up as a spine around L1: T12 lies 12 mm above L1, closer than one vertebra", verdict.AbstainReason);
     }
 
     [Fact]
