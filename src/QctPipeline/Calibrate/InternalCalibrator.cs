@@ -51,31 +51,32 @@ public static class InternalCalibrator
         }
 
         var slices = VolumeSampling.SlabAround(geometry, centreK, options.ReferenceSlabHalfMm).ToArray();
-        var values = Enum.GetValues<ReferenceTissue>().ToDictionary(tissue => tissue, _ => new List<float>());
-        var aortaMeans = new List<double>();
-        var pixelsPerSlice = Enum.GetValues<ReferenceTissue>().ToDictionary(tissue => tissue, _ => 0L);
         var aortaDisc = VolumeSampling.Disc(AortaDiscRadiusMm, geometry.Spacing.X, geometry.Spacing.Y);
-        foreach (var k in slices)
+        var perSlice = new (Dictionary<ReferenceTissue, List<float>> Values, double? Aorta)[slices.Length];
+        Parallel.For(0, slices.Length, n =>
         {
+            var k = slices[n];
             var slice = volume.Slice(k);
             var regions = SliceRegions.Of(slice, geometry, k, l1CentroidLps);
+            var found = new Dictionary<ReferenceTissue, List<float>>();
             foreach (var (tissue, mask) in regions.Masks)
             {
+                var list = found[tissue] = [];
                 for (var index = 0; index < mask.Length; index++)
                 {
                     if (mask[index])
                     {
-                        values[tissue].Add(slice[index]);
-                        pixelsPerSlice[tissue]++;
+                        list.Add(slice[index]);
                     }
                 }
             }
 
-            if (AortaDisc(slice, geometry, l1CentroidLps, k, aortaDisc, regions.NoiseSd) is { } aorta)
-            {
-                aortaMeans.Add(aorta);
-            }
-        }
+            perSlice[n] = (found, AortaDisc(slice, geometry, l1CentroidLps, k, aortaDisc, regions.NoiseSd));
+        });
+
+        var values = Enum.GetValues<ReferenceTissue>().ToDictionary(tissue => tissue, tissue => perSlice.SelectMany(p => p.Values.GetValueOrDefault(tissue) ?? []).ToList());
+        var pixelsPerSlice = values.ToDictionary(pair => pair.Key, pair => (long)pair.Value.Count);
+        var aortaMeans = perSlice.Where(p => p.Aorta is not null).Select(p => p.Aorta!.Value).ToList();
 
         var pixelArea = geometry.Spacing.X * geometry.Spacing.Y;
         var rois = new List<TissueRoi>();
