@@ -36,6 +36,12 @@ public sealed class Mask
             for (var j = 0; j < Geometry.SizeY; j++)
             {
                 var row = inside.AsSpan((k * Geometry.SizeY + j) * Geometry.SizeX, Geometry.SizeX);
+                if (!row.ContainsAnyExcept((byte)0))
+                {
+                    // Bodies fill a small box of a series-sized grid: the vectorised test skips the empty rows.
+                    continue;
+                }
+
                 for (var i = 0; i < row.Length; i++)
                 {
                     if (row[i] != 0)

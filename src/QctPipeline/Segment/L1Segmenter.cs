@@ -234,9 +234,9 @@ public static class L1Segmenter
         clock.Lap("refiner");
 
         var classes = ClassMaps(logits, crop, padded, spec.ClassCount, [spec.L1Class, spec.AboveL1Class ?? -1, spec.L2Class ?? -1]);
-        var l1 = ToSeriesMask(classes[0]!.Lead, crop, volume.Geometry, 0);
-        var above = classes[1] is { } aboveClass ? ToSeriesMask(aboveClass.Lead, crop, volume.Geometry, 0) : null;
-        var l2 = classes[2] is { } l2Class ? ToSeriesMask(l2Class.Lead, crop, volume.Geometry, 0) : null;
+        var masks = new Mask?[classes.Length];
+        Parallel.For(0, classes.Length, c => masks[c] = classes[c] is { } map ? ToSeriesMask(map.Lead, crop, volume.Geometry, 0) : null);
+        var (l1, above, l2) = (masks[0], masks[1], masks[2]);
         clock.Lap("map to series");
         return new BodyMasks(l1, MeanWhereLeading(classes[0]!), above, l2);
     }
