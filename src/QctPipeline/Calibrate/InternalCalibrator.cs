@@ -75,7 +75,6 @@ public static class InternalCalibrator
         });
 
         var values = Enum.GetValues<ReferenceTissue>().ToDictionary(tissue => tissue, tissue => perSlice.SelectMany(p => p.Values.GetValueOrDefault(tissue) ?? []).ToList());
-        var pixelsPerSlice = values.ToDictionary(pair => pair.Key, pair => (long)pair.Value.Count);
         var aortaMeans = perSlice.Where(p => p.Aorta is not null).Select(p => p.Aorta!.Value).ToList();
 
         var pixelArea = geometry.Spacing.X * geometry.Spacing.Y;
@@ -83,7 +82,7 @@ public static class InternalCalibrator
         foreach (var tissue in new[] { ReferenceTissue.Air, ReferenceTissue.Fat, ReferenceTissue.Muscle })
         {
             var found = values[tissue];
-            var area = pixelsPerSlice[tissue] * pixelArea / slices.Length;
+            var area = found.Count * pixelArea / slices.Length;
             if (area < MinimumRoiMm2)
             {
                 warnings.Add(Invariant($"{tissue} ROI not found near L1 ({area:0.#} mm² per slice, at least {MinimumRoiMm2} needed)"));
