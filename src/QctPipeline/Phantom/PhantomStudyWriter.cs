@@ -45,6 +45,9 @@ public static class PhantomStudyWriter
         return truth;
     }
 
+    /// <summary>The series alone, one DICOM file per slice, as <see cref="Write"/> puts it under <see cref="DicomFolder"/>.</summary>
+    public static void WriteSeries(PhantomStudy study, string directory) => WriteSeries(study, new StudyUids(study.Options), directory);
+
     /// <summary>The UIDs of one study, all derived from the seed, patient and study date.</summary>
     public sealed record StudyUids(string Study, string Series, string FrameOfReference, long Seed)
     {
@@ -197,12 +200,14 @@ public static class PhantomStudyWriter
         var anatomy = study.Anatomy;
         var scanTop = Math.Max(setup.SliceCentres[0], setup.SliceCentres[^1]) + options.SliceThicknessMm / 2;
         var scanBottom = Math.Min(setup.SliceCentres[0], setup.SliceCentres[^1]) - options.SliceThicknessMm / 2;
-        var levels = anatomy.Vertebrae.Select(v => LevelTruthOf(v, anatomy, setup, scanTop, scanBottom, options)).ToList();
+        var haInWater = physics.MineralInBase(MaterialLibrary.Hydroxyapatite, MaterialLibrary.Water) with { Material = "hydroxyapatite in water" };
+        var haInResin = physics.MineralInBase(MaterialLibrary.Hydroxyapatite, MaterialLibrary.SolidWater) with { Material = "hydroxyapatite in water-equivalent resin (QRM, B-MAS rods)" };
+        var levels = anatomy.Vertebrae.Select(v => LevelTruthOf(v, anatomy, setup, scanTop, scanBottom, options, haInWater)).ToList();
 
         var lines = new List<HuLine>
         {
-            physics.MineralInBase(MaterialLibrary.Hydroxyapatite, MaterialLibrary.Water) with { Material = "hydroxyapatite in water" },
-            physics.MineralInBase(MaterialLibrary.Hydroxyapatite, MaterialLibrary.SolidWater) with { Material = "hydroxyapatite in water-equivalent resin (QRM, B-MAS rods)" },
+            haInWater,
+            haInResin,
             physics.MineralInBase(MaterialLibrary.PotassiumPhosphate, MaterialLibrary.Water) with { Material = "K2HPO4 in water" },
             new("iodine in water", "mg/cm3", 0, physics.HuPerMilligramIodine),
         };
@@ -280,7 +285,8 @@ public static class PhantomStudyWriter
             Levels = levels,
             CalibrationPhantom = options.CalibrationPhantom == CalibrationPhantomKind.None
                 ? null
-                : new CalibrationPhantomTruth(options.CalibrationPhantom, "Rods run along z through the whole series; centres are LPS x, y (mm); ExpectedHu is noise-free.", setup.Rods),
+                : new CalibrationPhantomTruth(options.CalibrationPhantom, "Rods run along z through the whole series; centres are LPS x, y (mm); ExpectedHu is noise-free.", setup.Rods,
+                    options.CalibrationPhantom == CalibrationPhantomKind.Mindways ? haInWater : haInResin),
             Lesion = anatomy.LesionCentre is { } lesion
                 ? new LesionTruth(options.Lesion, options.LesionLevel, options.LesionDiameterMm, TruthVectors.Of(setup.ToPatient(lesion)))
                 : null,
@@ -289,7 +295,7 @@ public static class PhantomStudyWriter
     }
 
     /// <summary>Body volume, centroid and the core's mean density, integrated on a 0.5 mm grid in the vertebra's frame.</summary>
-    private static LevelTruth LevelTruthOf(VertebraModel v, PhantomAnatomy anatomy, ScanSetup setup, double scanTop, double scanBottom, PhantomOptions options)
+    private static LevelTruth LevelTruthOf(VertebraModel v, PhantomAnatomy anatomy, ScanSetup setup, double scanTop, double scanBottom, PhantomOptions options, HuLine haInWater)
     {
         const float step = 0.5f;
         var frame = v.Frame;
@@ -338,6 +344,7 @@ public static class PhantomStudyWriter
             Math.Round(v.MarrowIodineMgPerCm3, 4),
             v.TrabecularLine,
             Math.Round(v.TrabecularLine.HuAt(trueVbmd), 3),
+            Math.Round(haInWater.DensityAt(v.TrabecularLine.HuAt(trueVbmd)), 3),
             TruthVectors.Of(centre),
             TruthVectors.Of(axis),
             Math.Round(bodyCount * voxel, 1),

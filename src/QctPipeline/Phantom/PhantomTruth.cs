@@ -7,7 +7,7 @@ namespace QctPipeline.Phantom;
 /// <summary>The known answer for a generated study, written as truth.json next to the series.</summary>
 public sealed record PhantomTruth
 {
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
 
     public int TruthVersion { get; init; } = FormatVersion;
 
@@ -97,7 +97,9 @@ public sealed record PhysicsTruth(
 
 /// <summary>
 /// One vertebra. TrueVbmd is the mean HA density of its trabecular core as rendered (texture included); the HU line
-/// maps it to the core's noise-free mean HU. Centroid and volume are of the body alone, computed on a 0.5 mm grid.
+/// maps it to the core's noise-free mean HU. HaInWaterEquivalent is the density of HA in water with that HU: what an
+/// error-free single-energy calibration reads, TrueVbmd plus the marrow-fat error (decision 0003). Centroid and volume
+/// are of the body alone, computed on a 0.5 mm grid.
 /// </summary>
 public sealed record LevelTruth(
     string Name,
@@ -110,6 +112,7 @@ public sealed record LevelTruth(
     double MarrowIodineMgPerCm3,
     HuLine TrabecularHuLine,
     double ExpectedTrabecularHu,
+    double HaInWaterEquivalentMgPerCm3,
     double[] BodyCentroidLps,
     double[] SuperiorAxisLps,
     double BodyVolumeMm3,
@@ -120,7 +123,15 @@ public sealed record LevelTruth(
     double CorticalShellMm,
     double AnteriorHeightLoss);
 
-public sealed record CalibrationPhantomTruth(CalibrationPhantomKind Kind, string Note, IReadOnlyList<CalibrationRod> Rods);
+/// <summary>
+/// The rods, and the line of the material their densities are equivalent to (HA in resin for QRM and B-MAS, HA in water
+/// for Mindways through its published K₂HPO₄ chain): an error-free calibration with this phantom reads a vertebra's
+/// noise-free HU through this line.
+/// </summary>
+public sealed record CalibrationPhantomTruth(CalibrationPhantomKind Kind, string Note, IReadOnlyList<CalibrationRod> Rods, HuLine ReferenceLine)
+{
+    public double EquivalentDensity(LevelTruth level) => ReferenceLine.DensityAt(level.ExpectedTrabecularHu);
+}
 
 public sealed record LesionTruth(LesionKind Kind, string Level, double DiameterMm, double[] CentreLps);
 

@@ -177,19 +177,35 @@ public sealed class ScanSetup
         scannerOperations.Add(new PaintOperation($"{kind} phantom body", new RoundedBox(Frame.Axial(new Vector3(centreX, centreY, 0)), new Vector3(halfWidth, height / 2, 4000), 6),
             Fill.Uniform(resinHu, TissueClass.Equipment), ShapeSpace.Scanner));
 
-        var waterMu = physics.EffectiveLinearAttenuation(MaterialLibrary.Water);
-        var phosphate = physics.EffectiveMassAttenuation(MaterialLibrary.PotassiumPhosphate);
         var haLine = physics.MineralInBase(MaterialLibrary.Hydroxyapatite, MaterialLibrary.SolidWater);
+        var haInWater = physics.MineralInBase(MaterialLibrary.Hydroxyapatite, MaterialLibrary.Water);
         for (var index = 0; index < set.Length; index++)
         {
             var (name, value, water) = set[index];
             var x = centreX + (index - (set.Length - 1) / 2f) * pitch;
-            var hu = water is { } w
-                ? physics.HuOfLinearAttenuation(w / 1000 * waterMu + value / 1000 * phosphate)
-                : haLine.HuAt(value);
+            var hu = water is { } w ? MindwaysRodHu(value, w, haInWater) : haLine.HuAt(value);
             rods.Add(new CalibrationRod(name, water is null ? "HA" : "K2HPO4", value, water, x, centreY, radius, hu));
             scannerOperations.Add(new PaintOperation($"rod {name}", new EllipticCylinder(Frame.Axial(new Vector3(x, centreY, 0)), radius, radius, 4000),
                 Fill.Uniform(hu, TissueClass.Equipment), ShapeSpace.Scanner));
         }
+    }
+
+    /// <summary>
+    /// A Mindways rod's HU from the equivalences that define it rather than from a literal K₂HPO₄-in-water mixture.
+    /// The rods are solid inserts certified as K₂HPO₄- and water-equivalent, and the published chain (Mindways' fit,
+    /// σ = slope − 0.2174 and β = intercept + 999.6, then HA = 1.15 × K₂HPO₄ − 7.32, Faulkner 1993; docs/qct-primer.md)
+    /// is what makes them HA-traceable. Rendered as K₂HPO₄ in water this model's attenuation disagrees with that chain
+    /// by +4…+6 % of an L1 density (decisions 0003, 0006), so the rods are rendered such that the published chain maps
+    /// HA in water to itself: σ_K = 1.15 σ_HA, β_K = −7.32 σ_HA and HU − W = β_K − 999.6 + (σ_K + 0.2174) K.
+    /// </summary>
+    internal static double MindwaysRodHu(double k2Hpo4MgPerCm3, double waterEquivalentMgPerCm3, HuLine haInWater)
+    {
+        const double slopeCorrection = 0.2174;
+        const double interceptCorrection = 999.6;
+        const double haPerK2Hpo4 = 1.15;
+        const double haOffset = -7.32;
+        var k2Hpo4Slope = haPerK2Hpo4 * haInWater.Slope;
+        var k2Hpo4Intercept = haInWater.Intercept + (haOffset * haInWater.Slope);
+        return waterEquivalentMgPerCm3 + k2Hpo4Intercept - interceptCorrection + ((k2Hpo4Slope + slopeCorrection) * k2Hpo4MgPerCm3);
     }
 }

@@ -67,16 +67,23 @@ public sealed class PhantomTruthTests(WrittenPhantomFixture fixture) : IClassFix
     }
 
     [Fact]
-    public void MindwaysRodsFollowTheK2HPO4LineOfThePhysics()
+    public void MindwaysRodsCarryHaInWaterThroughThePublishedChain()
     {
+        // Mindways' fit (regress HU − water-equivalent on K₂HPO₄, σ = slope − 0.2174, β = intercept + 999.6) and
+        // Faulkner's HA = 1.15 × K₂HPO₄ − 7.32, applied to the rods' noise-free HU, must read HA in water as itself.
         var rods = fixture.Truth.CalibrationPhantom!.Rods;
-        var line = fixture.Truth.Physics.Lines.Single(l => l.Material == "K2HPO4 in water");
-        foreach (var rod in rods)
+        var k = rods.Select(rod => rod.NominalMgPerCm3).ToArray();
+        var y = rods.Select(rod => rod.ExpectedHu - rod.WaterEquivalentMgPerCm3!.Value).ToArray();
+        var (meanK, meanY) = (k.Average(), y.Average());
+        var slope = k.Zip(y).Sum(p => (p.First - meanK) * (p.Second - meanY)) / k.Sum(value => (value - meanK) * (value - meanK));
+        var sigma = slope - 0.2174;
+        var beta = meanY - (slope * meanK) + 999.6;
+        var haInWater = fixture.Truth.Physics.Lines.Single(l => l.Material == "hydroxyapatite in water");
+        Assert.Equal(haInWater.Material, fixture.Truth.CalibrationPhantom.ReferenceLine.Material);
+        foreach (var density in new[] { 0.0, 50, 120, 250 })
         {
-            // Mindways' rods state the water-equivalent density of everything but the salt, so no water is displaced:
-            // HU = (W − 1000) + C × (line slope + the displaced water's 1000 / 2440 HU per mg/cm³).
-            var predicted = (rod.WaterEquivalentMgPerCm3!.Value - 1000) + (line.Slope + 1000.0 / 2440) * rod.NominalMgPerCm3;
-            Assert.InRange(rod.ExpectedHu, predicted - 1, predicted + 1);
+            var read = (1.15 * (haInWater.HuAt(density) - beta) / sigma) - 7.32;
+            Assert.InRange(read, density - 0.01, density + 0.01);
         }
     }
 
