@@ -2,7 +2,7 @@
 """Prints the reference-tissue table of src/QctPipeline/Calibrate/ReferenceTissueModel.cs.
 
 Mass attenuation coefficients: NIST XCOM through xraylib (Debian python3-xraylib 4.0; CS_Total_CP, coherent
-included), compositions as NIST tabulates them (ICRP adipose and blood, ICRU-44 skeletal muscle, dry air, water) and
+included), compositions as NIST tabulates them (ICRP adipose, dry air, water), ICRU-44 skeletal muscle and blood (below), and
 hydroxyapatite Ca10(PO4)6(OH)2 at 3.16 g/cm3. Spectrum: Kramers bremsstrahlung (photons ~ (kVp - E)/E) hardened by
 7 mm aluminium (inherent + flat + bow-tie centre) and 250 mm of water (an average abdominal path), weighted by energy
 (energy-integrating detector). A material's CT number is the spectrum-weighted mean of its linear attenuation.
@@ -14,9 +14,22 @@ ALUMINIUM_MM = 7.0
 WATER_PATH_MM = 250.0
 
 
+# ICRU Report 44 (1989) compositions (mass fractions) where xraylib's NIST list has another source's: its "Muscle,
+# Skeletal" is ICRP's at 1.04 g/cm3 (33 HU at 120 kVp, below the 40-50 HU muscle measures). Blood takes ICRU-44's
+# composition at 1.05 rather than its 1.06 g/cm3: unenhanced aortic blood measures 40-50 HU at a normal haematocrit
+# (Bae, Radiology 2010), ICRP blood at 1.06 reads 54 HU.
+ICRU44 = {
+    'muscle': (1.05, {1: 0.102, 6: 0.143, 7: 0.034, 8: 0.710, 11: 0.001, 15: 0.002, 16: 0.003, 17: 0.001, 19: 0.004}),
+    'blood': (1.05, {1: 0.102, 6: 0.110, 7: 0.033, 8: 0.745, 11: 0.001, 15: 0.001, 16: 0.002, 17: 0.003, 19: 0.002, 26: 0.001}),
+}
+
+
 def mu(name, energy):
     if name == 'Al':
         return 2.699 * x.CS_Total(13, energy)
+    if name in ICRU44:
+        density, fractions = ICRU44[name]
+        return density * sum(fraction * x.CS_Total(z, energy) for z, fraction in fractions.items())
     data = x.GetCompoundDataNISTByName(name)
     return data['density'] * x.CS_Total_CP(name, energy)
 
@@ -49,6 +62,6 @@ for kvp in range(70, 151, 10):
     # HA dispersed in water: each mg displaces 1/3.16 mm3 of water.
     ha_mass = effective(kvp, lambda e: x.CS_Total_CP('Ca10(PO4)6(OH)2', e))
     slope = (ha_mass - water / 3.16) / (water - air)  # HU per mg/cm3
-    rows = [-1000.0, hu('Adipose Tissue (ICRP)'), hu('Muscle, Skeletal'), hu('Blood (ICRP)')]
+    rows = [-1000.0, hu('Adipose Tissue (ICRP)'), hu('muscle'), hu('blood')]
     print(f'        new({kvp}, {slope:.4f}, {rows[0] / slope:.1f}, {rows[1] / slope:.2f}, {rows[2] / slope:.2f}, {rows[3] / slope:.2f}), '
           f'// HU air/fat/muscle/blood {rows[0]:.0f}/{rows[1]:.1f}/{rows[2]:.1f}/{rows[3]:.1f}')

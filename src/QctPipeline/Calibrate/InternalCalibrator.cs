@@ -24,8 +24,9 @@ public sealed record ReferenceTissues(IReadOnlyList<TissueRoi> Rois, IReadOnlyLi
 /// do not pass for fat.</item>
 /// <item>Paraspinal muscle: 0…100 HU, eroded likewise, 15–65 mm either side and 25–90 mm behind the L1 centroid
 /// (erector spinae lie behind the transverse processes).</item>
-/// <item>Aortic blood: the most attenuating uniform 5 mm disc 20–75 mm in front of the L1 centroid, from 15 mm right
-/// to 50 mm left (the abdominal aorta lies left-anterior of the spine); used for calibration only without contrast.</item>
+/// <item>Aortic blood: per slice, a 5 mm disc at the centre of the uniform 7 mm disc nearest the L1 centroid, 20–75 mm
+/// in front of it, from 15 mm right to 50 mm left (the abdominal aorta lies against the spine, left-anterior); median
+/// over slices. Used for calibration only without contrast.</item>
 /// </list>
 /// </summary>
 public static class InternalCalibrator
@@ -38,6 +39,9 @@ public static class InternalCalibrator
     private const float AirSmoothedCeilingHu = -950;
     private const double SubcutaneousDepthMm = 30;
     private const double AortaDiscRadiusMm = 5;
+
+    /// <summary>The aorta (10–13 mm radius) holds a uniform disc this large; the 5 mm disc measured at its centre stays 2 mm clear of the wall.</summary>
+    private const double AortaSearchRadiusMm = 7;
 
     public static ReferenceTissues Measure(CtVolume volume, Vector3 l1CentroidLps, CalibrationOptions options)
     {
@@ -52,6 +56,7 @@ public static class InternalCalibrator
 
         var slices = VolumeSampling.SlabAround(geometry, centreK, options.ReferenceSlabHalfMm).ToArray();
         var aortaDisc = VolumeSampling.Disc(AortaDiscRadiusMm, geometry.Spacing.X, geometry.Spacing.Y);
+        var aortaSearchDisc = VolumeSampling.Disc(AortaSearchRadiusMm, geometry.Spacing.X, geometry.Spacing.Y);
         var perSlice = new (Dictionary<ReferenceTissue, List<float>> Values, double? Aorta)[slices.Length];
         Parallel.For(0, slices.Length, n =>
         {
@@ -71,7 +76,7 @@ public static class InternalCalibrator
                 }
             }
 
-            perSlice[n] = (found, AortaDisc(slice, geometry, l1CentroidLps, k, aortaDisc, regions.NoiseSd));
+            perSlice[n] = (found, AortaDisc(slice, geometry, l1CentroidLps, k, aortaSearchDisc, aortaDisc, regions.NoiseSd));
         });
 
         var values = Enum.GetValues<ReferenceTissue>().ToDictionary(tissue => tissue, tissue => perSlice.SelectMany(p => p.Values.GetValueOrDefault(tissue) ?? []).ToList());
@@ -159,32 +164,39 @@ public static class InternalCalibrator
         return new TissueRoi(tissue, median, Statistics.RobustStandardDeviation(values, median), areaPerSlice, values.Count, slices);
     }
 
-    /// <summary>Mean HU of the most attenuating uniform disc in the aorta's search window on one slice; null when none is uniform.</summary>
-    private static double? AortaDisc(ReadOnlySpan<float> slice, VolumeGeometry geometry, Vector3 centroid, int k, (int Di, int Dj)[] disc, double noiseSd)
+    /// <summary>
+    /// Mean HU of a 5 mm disc at the centre of the uniform 7 mm disc nearest the L1 centroid in the aorta's search window
+    /// on one slice; null when none is uniform. Nearest, because the aorta lies against the spine while the organs that
+    /// are as uniform (liver 54, pancreas, bowel) lie further forward; not brightest, because the brightest of many noisy
+    /// discs reads high and is often one of those organs (52 HU for 46 HU blood).
+    /// </summary>
+    private static double? AortaDisc(ReadOnlySpan<float> slice, VolumeGeometry geometry, Vector3 centroid, int k, (int Di, int Dj)[] searchDisc, (int Di, int Dj)[] disc, double noiseSd)
     {
-        var sdLimit = 1.5 * noiseSd + 5;
-        double? best = null;
+        var sdLimit = (1.2 * noiseSd) + 3;
+        var stepI = geometry.RowDirection * geometry.Spacing.X;
+        var nearest = double.MaxValue;
+        (int I, int J)? centre = null;
         for (var j = 0; j < geometry.SizeY; j++)
         {
-            for (var i = 0; i < geometry.SizeX; i++)
+            var offset = geometry.VoxelToPatient(0, j, k) - centroid;
+            for (var i = 0; i < geometry.SizeX; i++, offset += stepI)
             {
-                var offset = geometry.VoxelToPatient(i, j, k) - centroid;
                 if (offset.X < -15 || offset.X > 50 || offset.Y < -75 || offset.Y > -20)
                 {
                     continue;
                 }
 
-                if (VolumeSampling.Stats(slice, geometry.SizeX, geometry.SizeY, i, j, disc) is { } stats
-                    && stats.Sd < sdLimit && stats.Mean > 20 && (best is null || stats.Mean > best))
+                var distance = (offset.X * offset.X) + (offset.Y * offset.Y);
+                if (distance < nearest && VolumeSampling.Stats(slice, geometry.SizeX, geometry.SizeY, i, j, searchDisc) is { } stats && stats.Sd < sdLimit && stats.Mean > 0)
                 {
-                    best = stats.Mean;
+                    nearest = distance;
+                    centre = (i, j);
                 }
             }
         }
 
-        return best;
+        return centre is { } c ? VolumeSampling.Stats(slice, geometry.SizeX, geometry.SizeY, c.I, c.J, disc)?.Mean : null;
     }
-
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Per-slice pixel sets of air, fat and muscle, and the noise SD seen in the fat.</summary>
