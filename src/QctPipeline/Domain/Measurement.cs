@@ -7,8 +7,10 @@ public sealed record ValueStatistics(double Mean, double Median, double Standard
 /// One trabecular ROI. <see cref="Voxels"/> is the sum of voxel weights: a voxel counts 1, a voxel cut by the end of
 /// the mid-vertebral slab counts the fraction of it inside the slab. <see cref="MgPerCm3"/> is null without a
 /// calibration; the statistics are NaN when the ROI is empty (an ellipse that misses the eroded body).
+/// <see cref="VoxelIndices"/> are the ROI's voxels on the volume's grid (i + SizeX (j + SizeY k)), for drawing it and for
+/// scoring it against phantom truth; <see cref="Weights"/> their slab weights, empty when every voxel counts 1.
 /// </summary>
-public sealed record TrabecularRoi(double Voxels, double VolumeMl, ValueStatistics Hu, ValueStatistics? MgPerCm3);
+public sealed record TrabecularRoi(double Voxels, double VolumeMl, ValueStatistics Hu, ValueStatistics? MgPerCm3, ReadOnlyMemory<int> VoxelIndices, ReadOnlyMemory<float> Weights);
 
 /// <summary>Small very bright clusters inside the eroded body, left out of both ROIs (with a one-voxel rim).</summary>
 public sealed record BoneIslands(int Count, double VolumeMm3, double ExcludedVolumeMm3);

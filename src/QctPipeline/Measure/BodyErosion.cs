@@ -4,10 +4,13 @@ namespace QctPipeline.Measure;
 
 /// <summary>
 /// Erosion by a ball of a radius in millimetres, whatever the voxel spacing: a voxel stays when no voxel outside the
-/// mask lies within the radius of its centre. The distance comes from an exact Euclidean distance transform with
-/// the spacing per axis (Felzenszwalb &amp; Huttenlocher's lower envelope of parabolas, one pass per axis), computed
-/// only in the mask's bounding box. On a grid the removed depth along an axis of spacing s is floor(r/s)·s: between
-/// r − s and r.
+/// mask comes within the radius of its centre, an outside voxel being its whole cell (the mask's surface runs between
+/// cells, half a voxel from the outermost inside centre). The distance comes from an exact distance transform with the
+/// spacing per axis (Felzenszwalb &amp; Huttenlocher's lower envelope of parabolas, one pass per axis, each parabola
+/// centred on a cell's face), computed only in the mask's bounding box. On a grid the removed depth along an axis of
+/// spacing s is round(r/s)·s, within half a voxel of r. Measured to the outside cells' centres instead, 4 mm removed
+/// one 2.5 mm slice only, and a model's mask one slice too tall kept the endplate in the ROI (a false lesion and
+/// +3 HU on sample patient B's follow-up).
 /// </summary>
 public static class BodyErosion
 {
@@ -39,7 +42,7 @@ public static class BodyErosion
         return eroded;
     }
 
-    /// <summary>Squared distance (mm²) from each voxel centre to the nearest centre outside the mask, the box's surroundings counting as outside.</summary>
+    /// <summary>Squared distance (mm²) from each voxel centre to the nearest cell outside the mask (zero for outside voxels), the box's surroundings counting as outside.</summary>
     internal static float[] SquaredDistanceToOutside(ReadOnlySpan<byte> inside, BoxRegion box, Vector3 spacing)
     {
         // The box is padded by one outside voxel on every side, so voxels beyond the box are outside as the mask says.
@@ -102,27 +105,33 @@ public static class BodyErosion
     /// <summary>Scratch of the 1D squared distance transform, reused for every line.</summary>
     private sealed class LowerEnvelope(int capacity)
     {
-        private readonly int[] parabolaAt = new int[capacity];
-        private readonly float[] boundary = new float[capacity + 1];
+        private readonly float[] parabolaAt = new float[capacity + 1];
+        private readonly float[] parabolaValue = new float[capacity + 1];
+        private readonly float[] boundary = new float[capacity + 2];
         private readonly float[] input = new float[capacity];
 
-        /// <summary>d(q) = min over p of f(p) + w·(q − p)², in place; infinite f (inside) never starts a parabola.</summary>
+        /// <summary>
+        /// d(q) = min(f(q), min over p ≠ q of f(p) + w·(|q − p| − ½)²), in place: the face between cells k and k + 1 at
+        /// k + ½ carries min(f(k), f(k + 1)), and each face starts a parabola; infinite values (inside) start none.
+        /// </summary>
         public void Transform(Span<float> f, float w)
         {
             f.CopyTo(input);
             var count = -1;
-            for (var q = 0; q < f.Length; q++)
+            for (var face = -1; face < f.Length; face++)
             {
-                if (float.IsPositiveInfinity(input[q]))
+                var value = Math.Min(face >= 0 ? input[face] : float.PositiveInfinity, face + 1 < f.Length ? input[face + 1] : float.PositiveInfinity);
+                if (float.IsPositiveInfinity(value))
                 {
                     continue;
                 }
 
+                var position = face + 0.5f;
                 var crossing = float.NegativeInfinity;
                 while (count >= 0)
                 {
                     var p = parabolaAt[count];
-                    crossing = ((input[q] + (w * q * q)) - (input[p] + (w * p * p))) / (2 * w * (q - p));
+                    crossing = ((value + (w * position * position)) - (parabolaValue[count] + (w * p * p))) / (2 * w * (position - p));
                     if (crossing > boundary[count])
                     {
                         break;
@@ -133,7 +142,8 @@ public static class BodyErosion
                 }
 
                 count++;
-                parabolaAt[count] = q;
+                parabolaAt[count] = position;
+                parabolaValue[count] = value;
                 boundary[count] = crossing;
                 boundary[count + 1] = float.PositiveInfinity;
             }
@@ -152,8 +162,8 @@ public static class BodyErosion
                     segment++;
                 }
 
-                var p = parabolaAt[segment];
-                f[q] = (w * (q - p) * (q - p)) + input[p];
+                var offset = q - parabolaAt[segment];
+                f[q] = Math.Min(input[q], (w * offset * offset) + parabolaValue[segment]);
             }
         }
     }

@@ -19,10 +19,24 @@ public sealed record MeasureOptions
     public double EllipseCentreFromPosterior { get; init; } = 0.58;
 
     /// <summary>
-    /// Voxels at or above this HU inside the eroded body are candidate bone islands: cortical bone is ~1000 HU and
-    /// trabecular bone rarely exceeds 350 HU even in the young (226 ± 44 HU at L1 under 30 y).
+    /// Tube voltage of the series. The HU limits below are stated at 120 kVp, where the normative figures are, and are
+    /// scaled by HA's HU per mg/cm³ at this voltage relative to 120 kVp (bone at 80 kVp reads ~1.45× its 120 kVp HU);
+    /// null assumes 120 kVp and says so.
+    /// </summary>
+    public double? Kvp { get; init; }
+
+    /// <summary>
+    /// Voxels at or above this HU (and <see cref="BoneIslandMarginHu"/> above the body's median) inside the eroded body
+    /// are candidate bone islands: cortical bone is ~1000 HU and trabecular bone rarely exceeds 350 HU even in the young
+    /// (226 ± 44 HU at L1 under 30 y).
     /// </summary>
     public double BoneIslandMinHu { get; init; } = 500;
+
+    /// <summary>
+    /// How far above the body's median HU a candidate island must lie: in dense bone the trabecular texture itself peaks
+    /// well above 500 HU (a 250 mg/cm³ body at 0.625 mm), while an island is compact bone, ~1000 HU or more.
+    /// </summary>
+    public double BoneIslandMarginHu { get; init; } = 350;
 
     /// <summary>A bright cluster smaller than this is noise, not an island.</summary>
     public double BoneIslandMinVolumeMm3 { get; init; } = 1;
@@ -41,6 +55,12 @@ public sealed record MeasureOptions
     /// 5 mm block means by ~5–15 HU; a lytic focus (~40 HU) in ~150 HU bone or any sclerotic focus moves them by more.
     /// </summary>
     public double LesionBlockDeviationHu { get; init; } = 60;
+
+    /// <summary>
+    /// … or this fraction of the median block mean, whichever is larger: texture scales with density, so 5 mm blocks of a
+    /// 250 mg/cm³ body differ by up to ~90 HU, while a lytic focus there (~40 HU in ~400 HU bone) moves them far more.
+    /// </summary>
+    public double LesionBlockDeviationFraction { get; init; } = 0.25;
 
     /// <summary>Eroded-body mean HU below which the bone is not plausible trabecular bone (normative L1 at 90+ y: 89 ± 38 HU).</summary>
     public double ImplausiblyLowHu { get; init; } = -20;

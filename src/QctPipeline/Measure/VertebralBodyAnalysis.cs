@@ -1,4 +1,5 @@
 using System.Globalization;
+using QctPipeline.Calibrate;
 using QctPipeline.Domain;
 using QctPipeline.Segment;
 
@@ -11,8 +12,10 @@ namespace QctPipeline.Measure;
 internal sealed record VertebralBodyAnalysis(
     VertebraAssessment Assessment,
     float[] ErodedHu,
+    int[] ErodedVoxelIndices,
     float[] EllipseHu,
     float[] EllipseWeights,
+    int[] EllipseVoxelIndices,
     BoneIslands Islands,
     double VoxelVolumeMm3,
     IReadOnlyList<string> Warnings)
@@ -56,13 +59,16 @@ internal sealed record VertebralBodyAnalysis(
             reasons.Add(Invariant($"height loss {heights.Loss:P0} anterior ({heights.Anterior:0.0} mm) vs posterior ({heights.Posterior:0.0} mm) exceeds {options.FractureHeightLossLimit:P0}: fracture"));
         }
 
-        var (excluded, islands, largestBright) = FindBoneIslands(eroded, hu, box, voxelVolume, options);
+        var huScale = HuScale(options, warnings);
+        var islandHu = IslandThresholdHu(eroded, hu, options, huScale);
+        var (excluded, islands, largestBright) = FindBoneIslands(eroded, hu, box, voxelVolume, islandHu, options);
         if (largestBright > options.BoneIslandMaxVolumeMm3)
         {
-            reasons.Add(Invariant($"a bright cluster of {largestBright:0} mm³ (≥ {options.BoneIslandMinHu:0} HU) is too large for a bone island: sclerotic lesion"));
+            reasons.Add(Invariant($"a bright cluster of {largestBright:0} mm³ (≥ {islandHu:0} HU) is too large for a bone island: sclerotic lesion"));
         }
 
-        var (erodedHu, ellipseHu, ellipseWeights) = GatherRois(eroded, excluded, hu, box, frame, slab, options);
+        var rois = GatherRois(eroded, excluded, hu, box, g, frame, slab, options);
+        var (erodedHu, ellipseHu) = (rois.Eroded, rois.Ellipse);
         double erodedMean = double.NaN;
         var blockDeviation = 0.0;
         if (erodedHu.Length == 0)
@@ -72,15 +78,17 @@ internal sealed record VertebralBodyAnalysis(
         else
         {
             erodedMean = VbmdKernels.MomentsOf(erodedHu).Mean;
-            if (erodedMean < options.ImplausiblyLowHu || erodedMean > options.ImplausiblyHighHu)
+            var highestHu = options.ImplausiblyHighHu * huScale;
+            if (erodedMean < options.ImplausiblyLowHu || erodedMean > highestHu)
             {
-                reasons.Add(Invariant($"mean trabecular HU {erodedMean:0} lies outside the plausible {options.ImplausiblyLowHu:0}–{options.ImplausiblyHighHu:0} HU: lesion or not bone"));
+                reasons.Add(Invariant($"mean trabecular HU {erodedMean:0} lies outside the plausible {options.ImplausiblyLowHu:0}–{highestHu:0} HU: lesion or not bone"));
             }
 
-            blockDeviation = MaxBlockDeviation(eroded, excluded, hu, box, g.Spacing, options, warnings);
-            if (blockDeviation > options.LesionBlockDeviationHu)
+            (blockDeviation, var medianBlockHu) = MaxBlockDeviation(eroded, excluded, hu, box, g.Spacing, options, warnings);
+            var deviationLimit = Math.Max(options.LesionBlockDeviationHu * huScale, options.LesionBlockDeviationFraction * Math.Abs(medianBlockHu));
+            if (blockDeviation > deviationLimit)
             {
-                reasons.Add(Invariant($"heterogeneous trabecular HU: a {options.LesionBlockMm:0.#} mm block deviates {blockDeviation:0} HU from the median block (> {options.LesionBlockDeviationHu:0}): lesion"));
+                reasons.Add(Invariant($"heterogeneous trabecular HU: a {options.LesionBlockMm:0.#} mm block deviates {blockDeviation:0} HU from the median block of {medianBlockHu:0} HU (> {deviationLimit:0}): lesion"));
             }
         }
 
@@ -89,7 +97,7 @@ internal sealed record VertebralBodyAnalysis(
             warnings.Add($"{level}: the mid-vertebral ellipse holds no eroded voxels");
         }
 
-        var removed = g.Spacing.ToArray().Select(spacing => Math.Floor(options.ErosionMm / spacing) * spacing).ToArray();
+        var removed = g.Spacing.ToArray().Select(spacing => Math.Floor((options.ErosionMm / spacing) + 0.5) * spacing).ToArray();
         warnings.Add(Invariant(
             $"{level}: body eroded by {options.ErosionMm:0.#} mm, on this grid {removed[0]:0.0#} / {removed[1]:0.0#} / {removed[2]:0.0#} mm along rows / columns / slices"));
         warnings.Add(Invariant(
@@ -101,10 +109,37 @@ internal sealed record VertebralBodyAnalysis(
 
         var assessment = new VertebraAssessment(level, reasons.Count == 0, reasons, heights.Anterior, heights.Posterior, heights.Loss,
             blockDeviation, erodedHu.Length, erodedMean, largestBright);
-        return new VertebralBodyAnalysis(assessment, erodedHu, ellipseHu, ellipseWeights, islands, voxelVolume, warnings);
+        return new VertebralBodyAnalysis(assessment, erodedHu, rois.ErodedIndices, ellipseHu, rois.EllipseWeights, rois.EllipseIndices, islands, voxelVolume, warnings);
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Bone HU at the series' kVp relative to 120 kVp, by HA's HU per mg/cm³ (the HU limits are stated at 120 kVp).</summary>
+    private static double HuScale(MeasureOptions options, List<string> warnings)
+    {
+        if (options.Kvp is null)
+        {
+            warnings.Add("kVp not stated: the HU limits for islands, lesions and plausibility are taken at 120 kVp");
+        }
+
+        return ReferenceTissueModel.HaSlope(options.Kvp) / ReferenceTissueModel.HaSlope(ReferenceTissueModel.DefaultKvp);
+    }
+
+    /// <summary>Candidate islands: at least the island HU and the margin above the eroded body's median, both scaled to the kVp.</summary>
+    private static double IslandThresholdHu(byte[] eroded, float[] hu, MeasureOptions options, double huScale)
+    {
+        var values = new List<double>();
+        for (var index = 0; index < eroded.Length; index++)
+        {
+            if (eroded[index] != 0)
+            {
+                values.Add(hu[index]);
+            }
+        }
+
+        var floor = options.BoneIslandMinHu * huScale;
+        return values.Count == 0 ? floor : Math.Max(floor, Statistics.Median(values) + (options.BoneIslandMarginHu * huScale));
+    }
 
     private static bool TouchesGridEdge(byte[] inside, BoxRegion box, VolumeGeometry g)
     {
@@ -137,9 +172,13 @@ internal sealed record VertebralBodyAnalysis(
     }
 
     /// <summary>
-    /// Heights along the axis, averaged over columns (cells of one in-plane pixel in the body's plane) in a band near the
-    /// anterior wall (5–20 % of the depth in from it) and one near the posterior wall (10–25 %, clear of the concave
-    /// posterior wall), both within the middle half of the width.
+    /// Heights along the axis at the anterior and posterior walls, where Genant's method measures them. The median
+    /// column height (cells of one in-plane pixel in the body's plane) is taken in a band near the anterior wall (5–20 %
+    /// of the depth in from it) and one near the posterior wall (10–25 %, clear of the concave posterior wall), both
+    /// within the middle half of the width, and the line through the two is extrapolated to the walls: the bands sit
+    /// 0.7 depths apart, so their ratio alone showed 70 % of a wedge's loss (a 25 % wedge read 16–20 %). Medians,
+    /// because partly filled cells at a 1.4 mm grid's rounded edges pulled band means down by up to 6 mm on intact
+    /// bodies; with them intact phantom bodies read 0–14 % and 25 % wedges 22–27 % (decision 0005).
     /// </summary>
     private static (double Anterior, double Posterior, double Loss) MeasureHeights(byte[] inside, BoxRegion box, BodyFrame frame, SlabGeometry slab, double cellMm)
     {
@@ -195,37 +234,45 @@ internal sealed record VertebralBodyAnalysis(
             }
         }
 
-        var anterior = MeanColumnHeight(low, high, 0, cellsAcross * cellsDeep, frame.AxialExtentMm);
-        var posterior = MeanColumnHeight(low, high, cellsAcross * cellsDeep, cellsAcross * cellsDeep, frame.AxialExtentMm);
+        var anteriorBand = MedianColumnHeight(low, high, 0, cellsAcross * cellsDeep, frame.AxialExtentMm);
+        var posteriorBand = MedianColumnHeight(low, high, cellsAcross * cellsDeep, cellsAcross * cellsDeep, frame.AxialExtentMm);
+        if (anteriorBand <= 0 || posteriorBand <= 0)
+        {
+            return (anteriorBand, posteriorBand, 0);
+        }
+
+        // Band centres lie 0.125 and 0.175 depths in from their walls, 0.7 depths apart.
+        var slope = (anteriorBand - posteriorBand) / 0.7;
+        var anterior = Math.Max(0, anteriorBand + (0.125 * slope));
+        var posterior = Math.Max(0, posteriorBand - (0.175 * slope));
         var taller = Math.Max(anterior, posterior);
         var loss = taller > 0 ? 1 - (Math.Min(anterior, posterior) / taller) : 0;
         return (anterior, posterior, loss);
     }
 
-    private static double MeanColumnHeight(double[] low, double[] high, int start, int count, double voxelExtent)
+    /// <summary>Median height of the band's columns: a few partly filled cells at a coarse grid's rounded edges pulled the mean down.</summary>
+    private static double MedianColumnHeight(double[] low, double[] high, int start, int count, double voxelExtent)
     {
-        double sum = 0;
-        var columns = 0;
+        var heights = new List<double>();
         for (var cell = start; cell < start + count; cell++)
         {
             if (high[cell] >= low[cell])
             {
-                sum += high[cell] - low[cell] + voxelExtent;
-                columns++;
+                heights.Add(high[cell] - low[cell] + voxelExtent);
             }
         }
 
-        return columns == 0 ? 0 : sum / columns;
+        return heights.Count == 0 ? 0 : Statistics.Median(heights);
     }
 
     /// <summary>
     /// Bright clusters (6-connected, ≥ the island HU) in the eroded body. Those between the minimum and maximum island
     /// volume are islands: they and a 26-neighbour rim (their partial-volume edge) are excluded from the ROIs.
     /// </summary>
-    private static (byte[] Excluded, BoneIslands Islands, double LargestBrightMm3) FindBoneIslands(byte[] eroded, float[] hu, BoxRegion box, double voxelVolume, MeasureOptions options)
+    private static (byte[] Excluded, BoneIslands Islands, double LargestBrightMm3) FindBoneIslands(byte[] eroded, float[] hu, BoxRegion box, double voxelVolume, double islandHu, MeasureOptions options)
     {
         var bright = new byte[eroded.Length];
-        var threshold = (float)options.BoneIslandMinHu;
+        var threshold = (float)islandHu;
         for (var index = 0; index < bright.Length; index++)
         {
             bright[index] = eroded[index] != 0 && hu[index] >= threshold ? (byte)1 : (byte)0;
@@ -295,8 +342,8 @@ internal sealed record VertebralBodyAnalysis(
     /// body's axis (so it follows a tilted body from slice to slice), cut to the slab; a voxel's weight is the fraction of
     /// its extent along the axis that lies inside the slab.
     /// </summary>
-    private static (float[] Eroded, float[] Ellipse, float[] EllipseWeights) GatherRois(
-        byte[] eroded, byte[] excluded, float[] hu, BoxRegion box, BodyFrame frame, SlabGeometry slab, MeasureOptions options)
+    private static (float[] Eroded, int[] ErodedIndices, float[] Ellipse, float[] EllipseWeights, int[] EllipseIndices) GatherRois(
+        byte[] eroded, byte[] excluded, float[] hu, BoxRegion box, VolumeGeometry g, BodyFrame frame, SlabGeometry slab, MeasureOptions options)
     {
         var count = 0;
         for (var index = 0; index < eroded.Length; index++)
@@ -305,8 +352,10 @@ internal sealed record VertebralBodyAnalysis(
         }
 
         var erodedValues = new float[count];
+        var erodedIndices = new int[count];
         var ellipseValues = new float[count];
         var ellipseWeights = new float[count];
+        var ellipseIndices = new int[count];
         var semiU = options.EllipseLateralFraction * slab.WidthMm / 2;
         var semiV = options.EllipseDepthFraction * slab.DepthMm / 2;
         var halfSlab = options.SlabThicknessMm / 2;
@@ -324,6 +373,8 @@ internal sealed record VertebralBodyAnalysis(
                         continue;
                     }
 
+                    var volumeIndex = box.X0 + x + (g.SizeX * (box.Y0 + y + (g.SizeY * (box.Z0 + z))));
+                    erodedIndices[erodedCount] = volumeIndex;
                     erodedValues[erodedCount++] = hu[index];
                     var t = frame.Axial.At(x, y, z) - slab.MidT;
                     var inSlab = (Math.Min(t + (extent / 2), halfSlab) - Math.Max(t - (extent / 2), -halfSlab)) / extent;
@@ -337,13 +388,14 @@ internal sealed record VertebralBodyAnalysis(
                     if ((u * u) + (v * v) <= 1)
                     {
                         ellipseValues[ellipseCount] = hu[index];
+                        ellipseIndices[ellipseCount] = volumeIndex;
                         ellipseWeights[ellipseCount++] = (float)Math.Min(1, inSlab);
                     }
                 }
             }
         }
 
-        return (erodedValues, ellipseValues[..ellipseCount], ellipseWeights[..ellipseCount]);
+        return (erodedValues, erodedIndices, ellipseValues[..ellipseCount], ellipseWeights[..ellipseCount], ellipseIndices[..ellipseCount]);
     }
 
     /// <summary>
@@ -351,8 +403,9 @@ internal sealed record VertebralBodyAnalysis(
     /// lying wholly inside the eroded body (bone islands left out of the mean). Blocks at the ROI's edge are not judged:
     /// a model's mask a slice taller than the body leaves endplate in them after the 4 mm erosion (a 200 HU block among
     /// 116 HU ones on sample patient C), which is not a lesion. Zero (with a warning) when fewer than three blocks qualify.
+    /// The median block mean is returned with it: the limit grows with density.
     /// </summary>
-    private static double MaxBlockDeviation(byte[] eroded, byte[] excluded, float[] hu, BoxRegion box, Vector3 spacing, MeasureOptions options, List<string> warnings)
+    private static (double MaxDeviationHu, double MedianBlockHu) MaxBlockDeviation(byte[] eroded, byte[] excluded, float[] hu, BoxRegion box, Vector3 spacing, MeasureOptions options, List<string> warnings)
     {
         var bx = Math.Max(1, (int)Math.Round(options.LesionBlockMm / spacing.X));
         var by = Math.Max(1, (int)Math.Round(options.LesionBlockMm / spacing.Y));
@@ -397,11 +450,11 @@ internal sealed record VertebralBodyAnalysis(
         if (means.Count < 3)
         {
             warnings.Add(string.Create(CultureInfo.InvariantCulture, $"only {means.Count} block(s) of {options.LesionBlockMm} mm fit the eroded body: heterogeneity not judged"));
-            return 0;
+            return (0, double.NaN);
         }
 
         var median = Statistics.Median(means);
-        return means.Max(mean => Math.Abs(mean - median));
+        return (means.Max(mean => Math.Abs(mean - median)), median);
     }
 
     /// <summary>A coordinate along one direction of the body frame as an affine function of box indices (mm).</summary>

@@ -56,20 +56,20 @@ public static class VertebralMeasurement
 
         var body = analyses[chosen];
         warnings.AddRange(body.Warnings);
-        var eroded = Roi(body.ErodedHu, null, body.VoxelVolumeMm3, calibration);
-        var ellipse = Roi(body.EllipseHu, body.EllipseWeights, body.VoxelVolumeMm3, calibration);
+        var eroded = Roi(body.ErodedHu, null, body.ErodedVoxelIndices, body.VoxelVolumeMm3, calibration);
+        var ellipse = Roi(body.EllipseHu, body.EllipseWeights, body.EllipseVoxelIndices, body.VoxelVolumeMm3, calibration);
         var category = eroded.MgPerCm3 is { } density ? BoneDensityInterpretation.Categorize(density.Mean) : (BoneDensityCategory?)null;
         return new Measurement(choice, assessments, eroded, ellipse, body.Islands, calibration, category, contrastAffected,
             BoneDensityInterpretation.Screen(eroded.Hu.Mean), warnings);
     }
 
     /// <summary>HU statistics of the gathered voxels and, with a calibration, the same voxels converted to mg/cm³.</summary>
-    private static TrabecularRoi Roi(float[] hu, float[]? weights, double voxelVolumeMm3, Calibration? calibration)
+    private static TrabecularRoi Roi(float[] hu, float[]? weights, int[] voxelIndices, double voxelVolumeMm3, Calibration? calibration)
     {
         double voxels = weights is null ? hu.Length : TensorPrimitives.Sum<float>(weights);
         if (hu.Length == 0)
         {
-            return new TrabecularRoi(0, 0, new ValueStatistics(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN), null);
+            return new TrabecularRoi(0, 0, new ValueStatistics(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN), null, voxelIndices, weights ?? []);
         }
 
         ValueStatistics? density = null;
@@ -81,6 +81,6 @@ public static class VertebralMeasurement
         }
 
         var huStatistics = weights is null ? RoiStatistics.Of(hu) : RoiStatistics.OfWeighted(hu, weights);
-        return new TrabecularRoi(voxels, voxels * voxelVolumeMm3 / 1000, huStatistics, density);
+        return new TrabecularRoi(voxels, voxels * voxelVolumeMm3 / 1000, huStatistics, density, voxelIndices, weights ?? []);
     }
 }

@@ -11,7 +11,7 @@ public sealed class BodyErosionTests
     [InlineData(0.8, 1.1, 3.0, 4.0)]
     [InlineData(1.0, 0.5, 0.625, 4.0)]
     [InlineData(0.7, 0.7, 2.5, 2.0)]
-    public void BoxLosesFloorOfRadiusOverSpacingLayersPerAxis(double sx, double sy, double sz, double radius)
+    public void BoxLosesRoundedRadiusOverSpacingLayersPerAxis(double sx, double sy, double sz, double radius)
     {
         // A box of 40 × 36 × 20 voxels inside a grid with room around it.
         var g = Grid(60, 56, 30, sx, sy, sz);
@@ -20,14 +20,14 @@ public sealed class BodyErosionTests
         var eroded = BodyErosion.Erode(mask, radius);
 
         var (x0, x1, y0, y1, z0, z1) = Extent(eroded);
-        var layers = (X: (int)Math.Floor(radius / sx), Y: (int)Math.Floor(radius / sy), Z: (int)Math.Floor(radius / sz));
+        var layers = (X: (int)Math.Floor((radius / sx) + 0.5), Y: (int)Math.Floor((radius / sy) + 0.5), Z: (int)Math.Floor((radius / sz) + 0.5));
         Assert.Equal((10 + layers.X, 10 + 40 - 1 - layers.X), (x0, x1));
         Assert.Equal((10 + layers.Y, 10 + 36 - 1 - layers.Y), (y0, y1));
         Assert.Equal((5 + layers.Z, 5 + 20 - 1 - layers.Z), (z0, z1));
 
-        // Depth in mm: between r − s and r on every axis.
-        Assert.InRange(layers.X * sx, radius - sx, radius);
-        Assert.InRange(layers.Z * sz, radius - sz, radius);
+        // Depth in mm: within half a voxel of r on every axis.
+        Assert.InRange(layers.X * sx, radius - (sx / 2), radius + (sx / 2));
+        Assert.InRange(layers.Z * sz, radius - (sz / 2), radius + (sz / 2));
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class BodyErosionTests
                 for (var x = 0; x < box.SizeX; x++)
                 {
                     var expected = BruteForceSquaredDistance(inside, box, spacing, x, y, z);
-                    Assert.Equal(expected, squared[box.Index(x, y, z)], 3);
+                    Assert.Equal(expected, squared[box.Index(x, y, z)], 1e-4 * Math.Max(1, expected));
                 }
             }
         }
@@ -69,7 +69,7 @@ public sealed class BodyErosionTests
     public void EmptyMaskErodesToEmpty() =>
         Assert.Equal(0, BodyErosion.Erode(new Mask(Grid(8, 8, 8, 1, 1, 1), new byte[512]), 4).Count);
 
-    /// <summary>Nearest centre outside the mask, the box's surroundings counting as outside.</summary>
+    /// <summary>Nearest cell outside the mask (its nearest face), the box's surroundings counting as outside.</summary>
     private static double BruteForceSquaredDistance(byte[] inside, BoxRegion box, Vector3 spacing, int x, int y, int z)
     {
         if (inside[box.Index(x, y, z)] == 0)
@@ -87,7 +87,8 @@ public sealed class BodyErosionTests
                     var outside = ox < 0 || oy < 0 || oz < 0 || ox >= box.SizeX || oy >= box.SizeY || oz >= box.SizeZ || inside[box.Index(ox, oy, oz)] == 0;
                     if (outside)
                     {
-                        var d = Math.Pow((ox - x) * spacing.X, 2) + Math.Pow((oy - y) * spacing.Y, 2) + Math.Pow((oz - z) * spacing.Z, 2);
+                        static double Face(int cells, double size) => cells == 0 ? 0 : (Math.Abs(cells) - 0.5) * size;
+                        var d = Math.Pow(Face(ox - x, spacing.X), 2) + Math.Pow(Face(oy - y, spacing.Y), 2) + Math.Pow(Face(oz - z, spacing.Z), 2);
                         best = Math.Min(best, d);
                     }
                 }
