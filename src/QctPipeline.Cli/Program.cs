@@ -11,6 +11,7 @@ root.Subcommands.Add(SegmentCommand.Create());
 root.Subcommands.Add(AnalyzeCommand.Create());
 root.Subcommands.Add(CalibrateCommand.Create());
 root.Subcommands.Add(EvalModelCommand.Create());
+root.Subcommands.Add(EvalVbmdCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

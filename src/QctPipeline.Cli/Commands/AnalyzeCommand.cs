@@ -28,12 +28,14 @@ internal static class AnalyzeCommand
             DefaultValueFactory = _ => CalibrationRequest.Auto,
         };
         var calibrationFile = new Option<string?>("--calibration-file") { Description = "A calibration saved by `qct calibrate --save`, or a folder of them; the one matching scanner, kVp and kernel is used." };
+        var densityMap = new Option<string?>("--density-map") { Description = "Also write the QC density map (mg/cm³ HA, float32 NIfTI .nii or .nii.gz): whole slices through the measured vertebra ± 10 mm." };
         var command = new Command("analyze", "Run the pipeline on a DICOM folder: find L1, calibrate, measure trabecular vBMD; print the result as JSON.");
         arguments.AddTo(command);
         model.AddTo(command);
         command.Options.Add(json);
         command.Options.Add(calibrationMethod);
         command.Options.Add(calibrationFile);
+        command.Options.Add(densityMap);
         command.SetAction(parsed =>
         {
             var timings = new Dictionary<string, double>();
@@ -49,6 +51,12 @@ internal static class AnalyzeCommand
             try
             {
                 var watch = Stopwatch.StartNew();
+                var mapPath = parsed.GetValue(densityMap);
+                if (mapPath is not null && !mapPath.EndsWith(".nii", StringComparison.Ordinal) && !mapPath.EndsWith(".nii.gz", StringComparison.Ordinal))
+                {
+                    return Error($"{mapPath}: --density-map must end in .nii or .nii.gz", ExitCodes.Usage);
+                }
+
                 var options = arguments.Options(parsed);
                 var input = parsed.GetValue(arguments.Input)!;
                 var survey = DicomIngest.Survey(input, options);
@@ -63,20 +71,11 @@ internal static class AnalyzeCommand
                 watch.Restart();
                 using var segmentationModel = model.Load(parsed);
                 timings["modelLoad"] = Math.Round(watch.Elapsed.TotalMilliseconds, 1);
-                watch.Restart();
-                var result = L1Segmenter.Segment(loaded.Volume, metadata, segmentationModel, new SegmentOptions());
-                timings["segment"] = Math.Round(watch.Elapsed.TotalMilliseconds, 1);
-                watch.Restart();
                 var calibrationOptions = new CalibrationOptions { Request = parsed.GetValue(calibrationMethod), CalibrationFileOrFolder = parsed.GetValue(calibrationFile) };
-                var calibration = CalibrationChooser.Choose(loaded.Volume, metadata, result.L1CentroidLps, calibrationOptions);
-                timings["calibrate"] = Math.Round(watch.Elapsed.TotalMilliseconds, 1);
-                watch.Restart();
-                var measurement = result.Status == SegmentationStatus.Ok
-                    ? VertebralMeasurement.Measure(loaded.Volume, result.L1Mask, result.AboveL1Mask, result.L2Mask, calibration.Calibration, calibration.Contrast.Detected, new MeasureOptions())
-                    : null;
-                timings["measure"] = Math.Round(watch.Elapsed.TotalMilliseconds, 1);
+                var analysis = AnalysisChain.Run(loaded.Volume, metadata, segmentationModel, calibrationOptions, timings);
+                var (writtenMap, mapWarnings) = mapPath is null ? (null, []) : WriteDensityMap(loaded.Volume, analysis, mapPath);
                 timings["total"] = Math.Round(total.Elapsed.TotalMilliseconds, 1);
-                Console.WriteLine(JsonSerializer.Serialize(AnalyzeReport.From(loaded, result, calibration, measurement, timings), AnalyzeReport.JsonOptions));
+                Console.WriteLine(JsonSerializer.Serialize(AnalyzeReport.From(loaded, analysis.Segmentation, analysis.Calibration, analysis.Measurement, writtenMap, mapWarnings, timings), AnalyzeReport.JsonOptions));
                 return ExitCodes.Ok;
             }
             catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or DicomFormatException or NiftiFormatException or CalibrationFileException)
@@ -89,5 +88,32 @@ internal static class AnalyzeCommand
             }
         });
         return command;
+    }
+
+    private const double DensityMapMarginMm = 10;
+
+    /// <summary>The density map of the measured vertebra, or why there is none (no level measured, no calibration line).</summary>
+    private static (string? Path, IReadOnlyList<string> Warnings) WriteDensityMap(CtVolume volume, AnalysisResult analysis, string path)
+    {
+        var segmentation = analysis.Segmentation;
+        var body = analysis.Measurement?.Choice.Level switch
+        {
+            VertebralLevel.L1 => segmentation.L1Mask,
+            VertebralLevel.L2 => segmentation.L2Mask,
+            VertebralLevel.AboveL1 => segmentation.AboveL1Mask,
+            _ => null,
+        };
+        if (body is null)
+        {
+            return (null, [$"{path}: density map not written: no vertebra was measured"]);
+        }
+
+        if (DensityMaps.Slab(volume, body, analysis.Calibration.Calibration, DensityMapMarginMm) is not { } map)
+        {
+            return (null, [$"{path}: density map not written: no calibration line (HU only)"]);
+        }
+
+        NiftiWriter.Write(map, path);
+        return (path, []);
     }
 }

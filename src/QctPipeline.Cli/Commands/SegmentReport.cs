@@ -24,6 +24,7 @@ internal sealed record AnalyzeReport(
     CalibrationReport? Calibration,
     ContrastReport? Contrast,
     double? Kvp,
+    string? DensityMap,
     IReadOnlyList<string> Warnings,
     IReadOnlyDictionary<string, double> TimingsMs)
 {
@@ -37,7 +38,8 @@ internal sealed record AnalyzeReport(
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static AnalyzeReport From(LoadedSeries loaded, SegmentationResult result, CalibrationOutcome? calibration, Measurement? measurement, IReadOnlyDictionary<string, double> timings)
+    /// <param name="densityMap">The QC density map written (its path), or null.</param>
+    public static AnalyzeReport From(LoadedSeries loaded, SegmentationResult result, CalibrationOutcome? calibration, Measurement? measurement, string? densityMap, IReadOnlyList<string> outputWarnings, IReadOnlyDictionary<string, double> timings)
     {
         var metadata = loaded.Series.Metadata;
         return new AnalyzeReport(
@@ -52,7 +54,8 @@ internal sealed record AnalyzeReport(
             CalibrationReport.From(calibration?.Calibration),
             ContrastReport.From(calibration?.Contrast),
             metadata.Kvp,
-            [.. loaded.Warnings, .. result.Warnings, .. calibration?.Calibration.Warnings ?? [], .. measurement?.Warnings ?? []],
+            densityMap,
+            [.. loaded.Warnings, .. result.Warnings, .. calibration?.Calibration.Warnings ?? [], .. measurement?.Warnings ?? [], .. outputWarnings],
             timings);
     }
 
@@ -68,6 +71,7 @@ internal sealed record AnalyzeReport(
         null,
         null,
         metadata?.Kvp,
+        null,
         [],
         timings);
 

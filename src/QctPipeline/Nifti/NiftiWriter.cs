@@ -19,8 +19,12 @@ public static class NiftiWriter
     public static void Write(CtVolume volume, string path, NiftiWriteOptions? options = null)
     {
         var dataType = (options ?? NiftiWriteOptions.Default).DataType;
-        WriteFile(volume.Geometry, path, dataType, (grid, output) => WriteVoxels(volume, grid, dataType, output));
+        WriteFile(volume.Geometry, path, dataType, (grid, output) => WriteVoxels(volume.Voxels, grid, dataType, output));
     }
+
+    /// <summary>A density map as float32 (mg/cm³ HA), on its own grid.</summary>
+    public static void Write(DensityMap map, string path) =>
+        WriteFile(map.Geometry, path, NiftiDataType.Float32, (grid, output) => WriteVoxels(map.MgPerCm3, grid, NiftiDataType.Float32, output));
 
     /// <summary>
     /// Writes a label map (one code per voxel, in <see cref="CtVolume"/>'s voxel order on <paramref name="geometry"/>)
@@ -120,9 +124,8 @@ public static class NiftiWriter
         return header;
     }
 
-    private static void WriteVoxels(CtVolume volume, NiftiGrid grid, NiftiDataType dataType, Stream output)
+    private static void WriteVoxels(ReadOnlySpan<float> voxels, NiftiGrid grid, NiftiDataType dataType, Stream output)
     {
-        var voxels = volume.Voxels;
         var rowLength = grid.SizeX;
         var rowBytes = new byte[rowLength * NiftiDataTypes.BytesPerVoxel(dataType)];
         for (var fileSlice = 0; fileSlice < grid.SizeZ; fileSlice++)

@@ -41,6 +41,34 @@ public sealed class PhantomStudy
 
     /// <summary>Bony ribs by the code of the vertebra each articulates with (T1 → 1 … T13 → 13); costal cartilage is not labelled.</summary>
     public byte[] RibLabels { get; }
+
+    /// <summary>
+    /// The mean HA density (mg/cm³) rendered into a vertebra's trabecular core over some voxels of a grid in patient
+    /// space, texture included, each voxel sampled at its centre and a third of a voxel either side along the slice
+    /// direction: the truth of an ROI, which samples the texture differently from the whole core (truth.json's
+    /// TrueVbmd). Voxels outside the core are counted as core. <paramref name="weights"/> is empty or one per voxel.
+    /// </summary>
+    public double TrueTrabecularDensity(string level, VolumeGeometry grid, ReadOnlySpan<int> voxelIndices, ReadOnlySpan<float> weights)
+    {
+        var vertebra = Anatomy.Vertebrae.SingleOrDefault(v => v.Name == level) ?? throw new ArgumentException($"no vertebra {level} in this phantom", nameof(level));
+        var texture = Anatomy.TrabecularTexture;
+        double sum = 0, total = 0;
+        for (var n = 0; n < voxelIndices.Length; n++)
+        {
+            var index = voxelIndices[n];
+            var (i, j, k) = (index % grid.SizeX, index / grid.SizeX % grid.SizeY, index / grid.SliceLength);
+            var weight = weights.IsEmpty ? 1.0 : weights[n];
+            for (var offset = -1; offset <= 1; offset++)
+            {
+                var patient = grid.VoxelToPatient(i, j, k + (offset / 3.0));
+                var anatomyPoint = Setup.ToAnatomy(new System.Numerics.Vector3((float)patient.X, (float)patient.Y, (float)patient.Z));
+                sum += weight * (1 + (PhantomAnatomy.TrabecularTextureAmplitude * texture.Sample(anatomyPoint)));
+                total += weight;
+            }
+        }
+
+        return total == 0 ? double.NaN : vertebra.TrabecularBmd * sum / total;
+    }
 }
 
 public static class PhantomGenerator

@@ -200,7 +200,7 @@ public static class PhantomStudyWriter
         var anatomy = study.Anatomy;
         var scanTop = Math.Max(setup.SliceCentres[0], setup.SliceCentres[^1]) + options.SliceThicknessMm / 2;
         var scanBottom = Math.Min(setup.SliceCentres[0], setup.SliceCentres[^1]) - options.SliceThicknessMm / 2;
-        var haInWater = physics.MineralInBase(MaterialLibrary.Hydroxyapatite, MaterialLibrary.Water) with { Material = "hydroxyapatite in water" };
+        var haInWater = physics.MineralInBase(MaterialLibrary.Hydroxyapatite, MaterialLibrary.Water) with { Material = PhantomTruth.HaInWater };
         var haInResin = physics.MineralInBase(MaterialLibrary.Hydroxyapatite, MaterialLibrary.SolidWater) with { Material = "hydroxyapatite in water-equivalent resin (QRM, B-MAS rods)" };
         var levels = anatomy.Vertebrae.Select(v => LevelTruthOf(v, anatomy, setup, scanTop, scanBottom, options, haInWater)).ToList();
 

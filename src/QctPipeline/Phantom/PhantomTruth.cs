@@ -9,6 +9,9 @@ public sealed record PhantomTruth
 {
     public const int FormatVersion = 2;
 
+    /// <summary>The name of the hydroxyapatite-in-water line in <see cref="PhysicsTruth.Lines"/>.</summary>
+    public const string HaInWater = "hydroxyapatite in water";
+
     public int TruthVersion { get; init; } = FormatVersion;
 
     public required string Generator { get; init; }
@@ -45,6 +48,19 @@ public sealed record PhantomTruth
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
+
+    /// <summary>
+    /// What an error-free single-energy calibration reads for a vertebra whose trabecular HA density is
+    /// <paramref name="mineralMgPerCm3"/>: its noise-free HU through the rods' reference line when the calibration came from
+    /// this study's phantom, else through HA in water (the internal calibration's reference).
+    /// </summary>
+    public double EquivalentDensity(string level, double mineralMgPerCm3, bool phantomCalibration)
+    {
+        var line = phantomCalibration && CalibrationPhantom is { } phantom
+            ? phantom.ReferenceLine
+            : Physics.Lines.Single(l => l.Material == HaInWater);
+        return line.DensityAt(Levels.Single(l => l.Name == level).TrabecularHuLine.HuAt(mineralMgPerCm3));
+    }
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
@@ -128,10 +144,7 @@ public sealed record LevelTruth(
 /// for Mindways through its published K₂HPO₄ chain): an error-free calibration with this phantom reads a vertebra's
 /// noise-free HU through this line.
 /// </summary>
-public sealed record CalibrationPhantomTruth(CalibrationPhantomKind Kind, string Note, IReadOnlyList<CalibrationRod> Rods, HuLine ReferenceLine)
-{
-    public double EquivalentDensity(LevelTruth level) => ReferenceLine.DensityAt(level.ExpectedTrabecularHu);
-}
+public sealed record CalibrationPhantomTruth(CalibrationPhantomKind Kind, string Note, IReadOnlyList<CalibrationRod> Rods, HuLine ReferenceLine);
 
 public sealed record LesionTruth(LesionKind Kind, string Level, double DiameterMm, double[] CentreLps);
 

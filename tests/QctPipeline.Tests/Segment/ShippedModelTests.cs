@@ -12,12 +12,12 @@ namespace QctPipeline.Tests.Segment;
 public sealed class ShippedModelTests
 {
     private static readonly string[] AnalyzeFields =
-        ["status", "reason", "patientId", "studyDate", "studyInstanceUid", "seriesInstanceUid", "l1", "levels", "calibration", "contrast", "kvp", "warnings", "timingsMs"];
+        ["status", "reason", "patientId", "studyDate", "studyInstanceUid", "seriesInstanceUid", "l1", "levels", "calibration", "contrast", "kvp", "densityMap", "warnings", "timingsMs"];
 
     private static readonly string[] L1Fields =
         ["found", "centroidLps", "volumeMl", "confidence", "measuredLevel", "trabecular", "vbmd", "category", "categoryContrastAffected", "huFlags"];
 
-    private static string? ShippedManifest()
+    internal static string? ShippedManifest()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
@@ -46,7 +46,8 @@ public sealed class ShippedModelTests
         var maskPath = folder.File("l1.nii.gz");
 
         var segment = QctProcess.Run("segment", series, "--json", "--save-mask", maskPath, "--model", manifest);
-        var analyze = QctProcess.Run("analyze", series, "--json", "--model", manifest);
+        var densityMap = folder.File("density.nii.gz");
+        var analyze = QctProcess.Run("analyze", series, "--json", "--model", manifest, "--density-map", densityMap);
 
         Assert.True(segment.ExitCode == 0, segment.Error);
         using var segmentJson = JsonDocument.Parse(segment.Output);
@@ -83,6 +84,18 @@ public sealed class ShippedModelTests
             var meanHu = l1.GetProperty("trabecular").GetProperty("meanHu").GetDouble();
             Assert.Equal(meanHu, l1.GetProperty("huFlags").GetProperty("meanHu").GetDouble(), 2);
             Assert.Equal(meanHu <= 160, l1.GetProperty("huFlags").GetProperty("atOrBelow160Hu").GetBoolean());
+
+            // The QC map: whole 160 × 160 slices through the measured vertebra (about 30 mm of 3 mm slices), float32.
+            Assert.Equal(densityMap, root.GetProperty("densityMap").GetString());
+            var map = NiftiReader.Read(densityMap);
+            Assert.Equal([160, 160], map.Dimensions.Take(2));
+            Assert.InRange(map.Dimensions[2], 10, 40);
+            Assert.Equal(NiftiDataType.Float32, map.DataType);
+        }
+        else
+        {
+            Assert.False(File.Exists(densityMap));
+            Assert.Equal(JsonValueKind.Null, root.GetProperty("densityMap").ValueKind);
         }
 
         Assert.All(root.GetProperty("levels").EnumerateArray(), level => Assert.Equal(3, level.GetProperty("centroidLps").GetArrayLength()));

@@ -1,0 +1,31 @@
+using System.Diagnostics;
+using QctPipeline.Calibrate;
+using QctPipeline.Domain;
+using QctPipeline.Measure;
+using QctPipeline.Segment;
+
+namespace QctPipeline.Cli.Commands;
+
+/// <summary>What the chain after ingest hands on: the segmentation, the calibration chosen and, when L1 was found, the measurement.</summary>
+internal sealed record AnalysisResult(SegmentationResult Segmentation, CalibrationOutcome Calibration, Measurement? Measurement);
+
+/// <summary>Segment → Calibrate → Measure on a loaded volume, as `qct analyze` runs it and `qct eval-vbmd` scores it.</summary>
+internal static class AnalysisChain
+{
+    /// <param name="timings">Receives each stage's wall time (ms) under its name.</param>
+    public static AnalysisResult Run(CtVolume volume, SeriesMetadata metadata, SegmentationModel model, CalibrationOptions calibrationOptions, IDictionary<string, double> timings)
+    {
+        var watch = Stopwatch.StartNew();
+        var segmentation = L1Segmenter.Segment(volume, metadata, model, new SegmentOptions());
+        timings["segment"] = Math.Round(watch.Elapsed.TotalMilliseconds, 1);
+        watch.Restart();
+        var calibration = CalibrationChooser.Choose(volume, metadata, segmentation.L1CentroidLps, calibrationOptions);
+        timings["calibrate"] = Math.Round(watch.Elapsed.TotalMilliseconds, 1);
+        watch.Restart();
+        var measurement = segmentation.Status == SegmentationStatus.Ok
+            ? VertebralMeasurement.Measure(volume, segmentation.L1Mask, segmentation.AboveL1Mask, segmentation.L2Mask, calibration.Calibration, calibration.Contrast.Detected, new MeasureOptions { Kvp = metadata.Kvp })
+            : null;
+        timings["measure"] = Math.Round(watch.Elapsed.TotalMilliseconds, 1);
+        return new AnalysisResult(segmentation, calibration, measurement);
+    }
+}
