@@ -16,8 +16,17 @@ namespace QctPipeline.Tests.Measure;
 /// </summary>
 public sealed class VbmdMustHoldTests(ITestOutputHelper output)
 {
-    /// <summary>512-pixel-wide FOV at 0.74 mm would take minutes per case here: 1.4 mm pixels, T12–L2, as the Measure tests use.</summary>
+    /// <summary>A 512² grid at 0.74 mm takes 5–17 s per case (`qct eval-vbmd` runs those): 1.4 mm pixels, T11–L2, as the Measure tests use.</summary>
     private static PhantomOptions Options(long seed) => MeasurePhantoms.Options with { Seed = seed, FromLevel = "T11", ToLevel = "L2" };
+
+    private static PhantomOptions Acquired(long seed, double kvp, double density, double noise, double sliceMm) => Options(seed) with
+    {
+        Kvp = kvp,
+        L1BmdMgPerCm3 = density,
+        NoiseSigmaHu = noise,
+        SliceThicknessMm = sliceMm,
+        SliceSpacingMm = sliceMm,
+    };
 
     public static TheoryData<CalibrationPhantomKind, double, double, double, double> SynchronousCases => new()
     {
@@ -33,15 +42,7 @@ public sealed class VbmdMustHoldTests(ITestOutputHelper output)
     [MemberData(nameof(SynchronousCases))]
     public void SynchronousPhantomReadsTheRoiWithinOneMgOrOnePercent(CalibrationPhantomKind phantom, double kvp, double density, double noise, double sliceMm)
     {
-        var study = PhantomGenerator.Generate(Options(600 + (long)density) with
-        {
-            CalibrationPhantom = phantom,
-            Kvp = kvp,
-            L1BmdMgPerCm3 = density,
-            NoiseSigmaHu = noise,
-            SliceThicknessMm = sliceMm,
-            SliceSpacingMm = sliceMm,
-        });
+        var study = PhantomGenerator.Generate(Acquired(600 + (long)density, kvp, density, noise, sliceMm) with { CalibrationPhantom = phantom });
 
         var (measurement, calibration, score) = MeasureL1(study);
 
@@ -58,14 +59,7 @@ public sealed class VbmdMustHoldTests(ITestOutputHelper output)
     [InlineData(140, 50, 12, 3)]
     public void InternalCalibrationReadsTheRoiWithinFivePercentWithoutContrast(double kvp, double density, double noise, double sliceMm)
     {
-        var study = PhantomGenerator.Generate(Options(700 + (long)kvp) with
-        {
-            Kvp = kvp,
-            L1BmdMgPerCm3 = density,
-            NoiseSigmaHu = noise,
-            SliceThicknessMm = sliceMm,
-            SliceSpacingMm = sliceMm,
-        });
+        var study = PhantomGenerator.Generate(Acquired(700 + (long)kvp, kvp, density, noise, sliceMm));
 
         var (_, calibration, score) = MeasureL1(study);
 
