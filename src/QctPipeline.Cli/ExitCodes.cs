@@ -3,6 +3,7 @@ using QctPipeline.Dicom;
 using QctPipeline.Nifti;
 using QctPipeline.Segment;
 using QctPipeline.Segment.Onnx;
+using QctPipeline.Store;
 
 namespace QctPipeline.Cli;
 
@@ -26,7 +27,7 @@ internal static class ExitCodes
         {
             return Fail(ex.Message, UnreadableInput);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ModelManifestException or OnnxRuntimeException or DllNotFoundException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ModelManifestException or OnnxRuntimeException or DllNotFoundException or ResultStoreException)
         {
             return Fail(ex.Message, Failure);
         }

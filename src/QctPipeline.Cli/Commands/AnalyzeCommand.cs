@@ -2,17 +2,20 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using QctPipeline.Calibrate;
+using QctPipeline.Compare;
 using QctPipeline.Dicom;
 using QctPipeline.Domain;
 using QctPipeline.Ingest;
 using QctPipeline.Measure;
 using QctPipeline.Nifti;
 using QctPipeline.Segment;
+using QctPipeline.Store;
 
 namespace QctPipeline.Cli.Commands;
 
 /// <summary>
-/// `qct analyze`: the whole pipeline on one folder, printed as one JSON object (<see cref="AnalyzeReport"/>). Every
+/// `qct analyze`: the whole pipeline on one folder, stored in the results store and compared with the patient's
+/// history, printed as one JSON object (<see cref="AnalyzeReport"/>) or as a few lines for people. With --json every
 /// failure is still that object, with status "error" and the reason, and a non-zero exit code.
 /// </summary>
 internal static class AnalyzeCommand
@@ -21,7 +24,14 @@ internal static class AnalyzeCommand
     {
         var arguments = new IngestArguments();
         var model = new ModelArguments();
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON (the only output format so far)." };
+        var json = new Option<bool>("--json") { Description = "Print the result as one JSON object (otherwise a few lines for people)." };
+        var store = new StoreArguments();
+        var noStore = new Option<bool>("--no-store") { Description = "Do not store the result (nor compare it with the patient's history)." };
+        var declineThreshold = new Option<double>("--decline-threshold")
+        {
+            Description = "Percent decline from the baseline (or previous exam) that sets decline5.",
+            DefaultValueFactory = _ => new ComparisonOptions().DeclineThresholdPercent,
+        };
         var calibrationMethod = new Option<CalibrationRequest>("--calibration")
         {
             Description = "auto (phantom in the scan, else a matching --calibration-file, else reference tissues), or one method alone: phantom, async, internal, none.",
@@ -36,6 +46,9 @@ internal static class AnalyzeCommand
         command.Options.Add(calibrationMethod);
         command.Options.Add(calibrationFile);
         command.Options.Add(densityMap);
+        store.AddTo(command);
+        command.Options.Add(noStore);
+        command.Options.Add(declineThreshold);
         command.SetAction(parsed =>
         {
             var timings = new Dictionary<string, double>();
@@ -44,7 +57,15 @@ internal static class AnalyzeCommand
             int Error(string reason, int code)
             {
                 timings["total"] = Math.Round(total.Elapsed.TotalMilliseconds, 1);
-                Console.WriteLine(JsonSerializer.Serialize(AnalyzeReport.Error(reason, metadata, timings), AnalyzeReport.JsonOptions));
+                if (parsed.GetValue(json))
+                {
+                    Console.WriteLine(JsonSerializer.Serialize(AnalyzeReport.Error(reason, metadata, timings), AnalyzeReport.JsonOptions));
+                }
+                else
+                {
+                    Console.Error.WriteLine($"qct analyze: {reason}");
+                }
+
                 return code;
             }
 
@@ -74,15 +95,32 @@ internal static class AnalyzeCommand
                 var calibrationOptions = new CalibrationOptions { Request = parsed.GetValue(calibrationMethod), CalibrationFileOrFolder = parsed.GetValue(calibrationFile) };
                 var analysis = AnalysisChain.Run(loaded.Volume, metadata, segmentationModel, calibrationOptions, timings);
                 var (writtenMap, mapWarnings) = mapPath is null ? (null, []) : WriteDensityMap(loaded.Volume, analysis, mapPath);
+                watch.Restart();
+                var (storePath, exam, comparison) = parsed.GetValue(noStore)
+                    ? (null, null, null)
+                    : StoreAndCompare(store.Path(parsed), metadata, analysis, segmentationModel.Manifest, new ComparisonOptions { DeclineThresholdPercent = parsed.GetValue(declineThreshold) });
+                timings["store"] = Math.Round(watch.Elapsed.TotalMilliseconds, 1);
                 timings["total"] = Math.Round(total.Elapsed.TotalMilliseconds, 1);
-                Console.WriteLine(JsonSerializer.Serialize(AnalyzeReport.From(loaded, analysis.Segmentation, analysis.Calibration, analysis.Measurement, writtenMap, mapWarnings, timings), AnalyzeReport.JsonOptions));
+                var report = AnalyzeReport.From(loaded, analysis, new AnalyzeOutputs(writtenMap, storePath, comparison, mapWarnings), timings);
+                if (parsed.GetValue(json))
+                {
+                    Console.WriteLine(JsonSerializer.Serialize(report, AnalyzeReport.JsonOptions));
+                }
+                else
+                {
+                    foreach (var line in HumanSummary.Lines(report, exam))
+                    {
+                        Console.WriteLine(line);
+                    }
+                }
+
                 return ExitCodes.Ok;
             }
             catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or DicomFormatException or NiftiFormatException or CalibrationFileException)
             {
                 return Error(ex.Message, ExitCodes.UnreadableInput);
             }
-            catch (Exception ex) when (ex is ModelManifestException or IOException or UnauthorizedAccessException or Segment.Onnx.OnnxRuntimeException or DllNotFoundException)
+            catch (Exception ex) when (ex is ModelManifestException or IOException or UnauthorizedAccessException or Segment.Onnx.OnnxRuntimeException or DllNotFoundException or ResultStoreException)
             {
                 return Error(ex.Message, ExitCodes.Failure);
             }
@@ -91,6 +129,16 @@ internal static class AnalyzeCommand
     }
 
     private const double DensityMapMarginMm = 10;
+
+    /// <summary>Stores the exam (replacing this series' row of the same software and model version) and compares it with the patient's stored history.</summary>
+    private static (string Path, ExamRecord Exam, Comparison Comparison) StoreAndCompare(string path, SeriesMetadata metadata, AnalysisResult analysis, ModelManifest model, ComparisonOptions options)
+    {
+        using var results = ResultStore.Open(path);
+        var exam = ExamRecords.From(metadata, analysis, model, results.Pseudonym, DateTimeOffset.UtcNow);
+        results.Upsert(exam);
+        var history = exam.PatientId is { } patient ? results.History(patient) : [];
+        return (results.Path, exam, LongitudinalComparator.Compare(exam, history, options));
+    }
 
     /// <summary>The density map of the measured vertebra, or why there is none (no level measured, no calibration line).</summary>
     private static (string? Path, IReadOnlyList<string> Warnings) WriteDensityMap(CtVolume volume, AnalysisResult analysis, string path)

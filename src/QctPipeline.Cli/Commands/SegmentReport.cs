@@ -8,6 +8,9 @@ using QctPipeline.Segment;
 
 namespace QctPipeline.Cli.Commands;
 
+/// <summary>What `qct analyze` wrote besides its JSON: the density map, the store row and the comparison it made, and their warnings.</summary>
+internal sealed record AnalyzeOutputs(string? DensityMap, string? Store, Comparison? Comparison, IReadOnlyList<string> Warnings);
+
 /// <summary>
 /// The JSON `qct analyze` prints. Field names are a contract (issue 4): later stages add fields, never rename.
 /// Every field is always present, null when unknown.
@@ -25,6 +28,8 @@ internal sealed record AnalyzeReport(
     ContrastReport? Contrast,
     double? Kvp,
     string? DensityMap,
+    string? Store,
+    ComparisonReport? Comparison,
     IReadOnlyList<string> Warnings,
     IReadOnlyDictionary<string, double> TimingsMs)
 {
@@ -38,10 +43,10 @@ internal sealed record AnalyzeReport(
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    /// <param name="densityMap">The QC density map written (its path), or null.</param>
-    public static AnalyzeReport From(LoadedSeries loaded, SegmentationResult result, CalibrationOutcome? calibration, Measurement? measurement, string? densityMap, IReadOnlyList<string> outputWarnings, IReadOnlyDictionary<string, double> timings)
+    public static AnalyzeReport From(LoadedSeries loaded, AnalysisResult analysis, AnalyzeOutputs outputs, IReadOnlyDictionary<string, double> timings)
     {
         var metadata = loaded.Series.Metadata;
+        var (result, calibration, measurement) = (analysis.Segmentation, analysis.Calibration, analysis.Measurement);
         return new AnalyzeReport(
             StatusName(result.Status),
             result.Reason,
@@ -51,11 +56,13 @@ internal sealed record AnalyzeReport(
             metadata.SeriesInstanceUid,
             L1Report.From(result, measurement),
             [.. result.Levels.Select(level => new LevelReport(level.Name, Rounded(level.CentroidLps)))],
-            CalibrationReport.From(calibration?.Calibration),
-            ContrastReport.From(calibration?.Contrast),
+            CalibrationReport.From(calibration.Calibration),
+            ContrastReport.From(calibration.Contrast),
             metadata.Kvp,
-            densityMap,
-            [.. loaded.Warnings, .. result.Warnings, .. calibration?.Calibration.Warnings ?? [], .. measurement?.Warnings ?? [], .. outputWarnings],
+            outputs.DensityMap,
+            outputs.Store,
+            ComparisonReport.From(outputs.Comparison),
+            [.. loaded.Warnings, .. result.Warnings, .. calibration.Calibration.Warnings, .. measurement?.Warnings ?? [], .. outputs.Warnings],
             timings);
     }
 
@@ -71,6 +78,8 @@ internal sealed record AnalyzeReport(
         null,
         null,
         metadata?.Kvp,
+        null,
+        null,
         null,
         [],
         timings);

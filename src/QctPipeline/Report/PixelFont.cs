@@ -1,7 +1,7 @@
 namespace QctPipeline.Report;
 
 /// <summary>
-/// A 5×7 pixel font for the few characters figure labels need (vertebra names, digits), drawn with a dark outline so
+/// A 5×7 pixel font for the few characters figure labels need (vertebra names, digits, dates, percentages), drawn with a dark outline so
 /// the text stays readable over bone and soft tissue alike.
 /// </summary>
 public static class PixelFont
@@ -17,6 +17,9 @@ public static class PixelFont
         ['3'] = ["####.", "....#", "....#", ".###.", "....#", "....#", "####."],
         ['4'] = ["...#.", "..##.", ".#.#.", "#..#.", "#####", "...#.", "...#."],
         ['5'] = ["#####", "#....", "####.", "....#", "....#", "#...#", ".###."],
+        ['-'] = [".....", ".....", ".....", "#####", ".....", ".....", "....."],
+        ['.'] = [".....", ".....", ".....", ".....", ".....", ".##..", ".##.."],
+        ['%'] = ["##..#", "##..#", "...#.", "..#..", ".#...", "#..##", "#..##"],
         ['6'] = [".###.", "#....", "#....", "####.", "#...#", "#...#", ".###."],
         ['7'] = ["#####", "....#", "...#.", "..#..", ".#...", ".#...", ".#..."],
         ['8'] = [".###.", "#...#", "#...#", ".###.", "#...#", "#...#", ".###."],

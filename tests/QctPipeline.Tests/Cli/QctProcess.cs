@@ -4,24 +4,17 @@ namespace QctPipeline.Tests.Cli;
 
 public sealed record QctResult(int ExitCode, string Output, string Error);
 
-/// <summary>Runs the real `qct` command line (built beside the tests) as a child process.</summary>
+/// <summary>
+/// Runs the real `qct` command line (built beside the tests) as a child process. Its default results store is one
+/// temporary file per test run ($QCT_DB), never the user's own.
+/// </summary>
 public static class QctProcess
 {
+    public static readonly string TestRunStore = Path.Combine(Path.GetTempPath(), $"qct-tests-{Environment.ProcessId}.sqlite");
+
     public static QctResult Run(params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "qct.dll"));
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
+        using var process = Start(arguments);
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
@@ -31,5 +24,24 @@ public static class QctProcess
         }
 
         return new QctResult(process.ExitCode, output.Result, error.Result);
+    }
+
+    /// <summary>Starts `qct` with its output redirected, for a test that stops it itself.</summary>
+    public static Process Start(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["QCT_DB"] = TestRunStore;
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "qct.dll"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return Process.Start(start)!;
     }
 }

@@ -12,7 +12,7 @@ namespace QctPipeline.Tests.Segment;
 public sealed class ShippedModelTests
 {
     private static readonly string[] AnalyzeFields =
-        ["status", "reason", "patientId", "studyDate", "studyInstanceUid", "seriesInstanceUid", "l1", "levels", "calibration", "contrast", "kvp", "densityMap", "warnings", "timingsMs"];
+        ["status", "reason", "patientId", "studyDate", "studyInstanceUid", "seriesInstanceUid", "l1", "levels", "calibration", "contrast", "kvp", "densityMap", "store", "comparison", "warnings", "timingsMs"];
 
     private static readonly string[] L1Fields =
         ["found", "centroidLps", "volumeMl", "confidence", "measuredLevel", "trabecular", "vbmd", "category", "categoryContrastAffected", "huFlags"];

@@ -1,0 +1,68 @@
+using System.Globalization;
+using QctPipeline.Domain;
+
+namespace QctPipeline.Cli.Commands;
+
+/// <summary>`qct analyze` without --json: what was measured, how it compares with the patient's history, where it went.</summary>
+internal static class HumanSummary
+{
+    public static IEnumerable<string> Lines(AnalyzeReport report, ExamRecord? exam)
+    {
+        yield return $"{report.PatientId ?? "(no PatientID)"} {report.StudyDate ?? "(no date)"} series {report.SeriesInstanceUid}: {report.Status}{(report.Reason is { } reason ? $" ({reason})" : string.Empty)}";
+        if (report.L1.Vbmd is { MgPerCm3: { } vbmd } density)
+        {
+            var level = report.L1.MeasuredLevel?.Level ?? "L1";
+            var category = report.L1.Category is { } c ? $", {c}{(report.L1.CategoryContrastAffected ? " (contrast-affected)" : string.Empty)}" : string.Empty;
+            yield return Invariant($"{level} vBMD {vbmd:0.0} mg/cm³ HA ({density.Method} calibration){category}; mean {report.L1.Trabecular?.MeanHu:0.0} HU");
+        }
+        else if (report.L1.Trabecular is { MeanHu: { } hu })
+        {
+            yield return Invariant($"{report.L1.MeasuredLevel?.Level ?? "L1"} mean {hu:0.0} HU (no calibration: {report.Calibration?.Reason})");
+        }
+
+        if (report.Comparison is { } comparison)
+        {
+            yield return OneLine(comparison);
+        }
+
+        if (report.Store is { } store && exam is not null)
+        {
+            yield return $"stored in {store} (software {exam.SoftwareVersion}, model {exam.ModelVersion})";
+        }
+
+        if (report.Warnings.Count > 0)
+        {
+            yield return $"{report.Warnings.Count} warning(s); --json lists them";
+        }
+    }
+
+    /// <summary>The comparison in one line: change from baseline and previous, the flags, what differs.</summary>
+    public static string OneLine(ComparisonReport c)
+    {
+        if (c.PercentChangeFromBaseline is not { } fromBaseline)
+        {
+            return $"history: {c.Reason}";
+        }
+
+        var parts = new List<string>
+        {
+            Invariant($"vs baseline {c.BaselineDate} ({c.DaysFromBaseline} days): {fromBaseline:+0.0;-0.0} % ({c.ChangeFromBaselineMgPerCm3:+0.0;-0.0} mg/cm³, {c.AnnualizedPercent:+0.0;-0.0} %/year)"),
+        };
+        if (c.PreviousDate != c.BaselineDate && c.PercentChangeFromPrevious is { } fromPrevious)
+        {
+            parts.Add(Invariant($"vs previous {c.PreviousDate}: {fromPrevious:+0.0;-0.0} %"));
+        }
+
+        parts.Add(c.Decline5 || c.Decline5FromPrevious ? "DECLINE ≥ 5 %" : "no decline ≥ 5 %");
+        parts.Add(Invariant($"{(c.ExceedsLsc ? "exceeds" : "within")} the least significant change ({c.LscPercent:0.0} %)"));
+        parts.AddRange(c.CategoryTransitions.Select(t => $"category {t}"));
+        if (c.ProtocolMismatch.Count > 0)
+        {
+            parts.Add($"PROTOCOL DIFFERS: {string.Join("; ", c.ProtocolMismatch)}");
+        }
+
+        return string.Join("; ", parts);
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,283 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using QctPipeline.Domain;
+
+namespace QctPipeline.Store;
+
+/// <summary>A store that cannot be opened, migrated or written: one line naming the file and the reason.</summary>
+public sealed class ResultStoreException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// The results store: one row per measured series and software/model version in an embedded SQLite database (WAL,
+/// synchronous FULL, every write one transaction, so a process killed mid-write leaves the last committed state).
+/// The schema is versioned by PRAGMA user_version and migrated forward on open (<see cref="StoreSchema"/>). Values
+/// reach SQL only as parameters, so any PatientID (path separators, quotes, SQL) is stored as it is.
+/// </summary>
+public sealed class ResultStore : IDisposable
+{
+    private readonly SqliteConnection connection;
+    private readonly byte[] pseudonymKey;
+
+    private ResultStore(string path, SqliteConnection connection, byte[] pseudonymKey)
+    {
+        Path = path;
+        this.connection = connection;
+        this.pseudonymKey = pseudonymKey;
+    }
+
+    public string Path { get; }
+
+    public int SchemaVersion => StoreSchema.CurrentVersion;
+
+    /// <summary>
+    /// The default database: $QCT_DB, else $XDG_DATA_HOME/qctpipeline/results.sqlite, else
+    /// ~/.local/share/qctpipeline/results.sqlite.
+    /// </summary>
+    public static string DefaultPath()
+    {
+        if (Environment.GetEnvironmentVariable("QCT_DB") is { Length: > 0 } configured)
+        {
+            return configured;
+        }
+
+        var data = Environment.GetEnvironmentVariable("XDG_DATA_HOME") is { Length: > 0 } xdg
+            ? xdg
+            : System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
+        return System.IO.Path.Combine(data, "qctpipeline", "results.sqlite");
+    }
+
+    /// <summary>Opens (creating the file and its folder if needed) and migrates the store.</summary>
+    public static ResultStore Open(string path)
+    {
+        var fullPath = System.IO.Path.GetFullPath(path);
+        SqliteConnection? connection = null;
+        try
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(fullPath)!);
+            connection = new SqliteConnection(new SqliteConnectionStringBuilder
+            {
+                DataSource = fullPath,
+                Mode = SqliteOpenMode.ReadWriteCreate,
+                Pooling = false,
+                DefaultTimeout = 30,
+            }.ToString());
+            connection.Open();
+            Execute(connection, "PRAGMA busy_timeout = 30000;");
+            Execute(connection, "PRAGMA journal_mode = WAL;");
+            Execute(connection, "PRAGMA synchronous = FULL;");
+            StoreSchema.Migrate(connection, fullPath);
+            var key = PseudonymKey(connection);
+            return new ResultStore(fullPath, connection, key);
+        }
+        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
+        {
+            connection?.Dispose();
+            throw new ResultStoreException($"{fullPath}: results store unusable: {OneLine(ex.Message)}", ex);
+        }
+        catch (ResultStoreException)
+        {
+            connection?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A keyed hash of a PatientID (HMAC-SHA256 under this store's own random key), "P-" and 16 hex digits.</summary>
+    public string Pseudonym(string patientId) =>
+        "P-" + Convert.ToHexStringLower(HMACSHA256.HashData(pseudonymKey, Encoding.UTF8.GetBytes(patientId)))[..16];
+
+    /// <summary>Stores an exam; the row of the same series, software version and model version is replaced.</summary>
+    public void Upsert(ExamRecord exam) => UpsertAll([exam]);
+
+    /// <summary>Stores exams in one transaction: all of them or, if the process dies, none.</summary>
+    public void UpsertAll(IReadOnlyList<ExamRecord> exams)
+    {
+        var current = exams.Count > 0 ? exams[0].SeriesInstanceUid : string.Empty;
+        try
+        {
+            using var transaction = connection.BeginTransaction();
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = UpsertSql;
+            foreach (var exam in exams)
+            {
+                current = exam.SeriesInstanceUid;
+                command.Parameters.Clear();
+                foreach (var (column, value) in Values(exam))
+                {
+                    command.Parameters.AddWithValue("$" + column, value ?? DBNull.Value);
+                }
+
+                command.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+        }
+        catch (SqliteException ex)
+        {
+            throw new ResultStoreException($"{Path}: could not store series {current}: {OneLine(ex.Message)}", ex);
+        }
+    }
+
+    /// <summary>Every row (every series and version), in the order they were stored.</summary>
+    public IReadOnlyList<ExamRecord> All()
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT * FROM exams ORDER BY id";
+        using var reader = command.ExecuteReader();
+        var exams = new List<ExamRecord>();
+        while (reader.Read())
+        {
+            exams.Add(Read(reader));
+        }
+
+        return exams;
+    }
+
+    /// <summary>The patient's exams, one per series (its newest analysis), oldest study first.</summary>
+    public IReadOnlyList<ExamRecord> History(string patientId) =>
+        Query("""
+            SELECT * FROM exams e
+            WHERE patient_id = $key
+              AND id = (SELECT id FROM exams n WHERE n.series_uid = e.series_uid ORDER BY analysed_at DESC, id DESC LIMIT 1)
+            ORDER BY study_date, analysed_at, id
+            """, patientId);
+
+    /// <summary>The newest analysis of a series, or null.</summary>
+    public ExamRecord? Series(string seriesInstanceUid) =>
+        Query("SELECT * FROM exams WHERE series_uid = $key ORDER BY analysed_at DESC, id DESC LIMIT 1", seriesInstanceUid).FirstOrDefault();
+
+    /// <summary>Whether the series is stored with this software and model version (a batch skips it).</summary>
+    public bool Contains(string seriesInstanceUid, string softwareVersion, string? modelVersion)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM exams WHERE series_uid = $series AND software_version = $software AND model_version = $model";
+        command.Parameters.AddWithValue("$series", seriesInstanceUid);
+        command.Parameters.AddWithValue("$software", softwareVersion);
+        command.Parameters.AddWithValue("$model", modelVersion ?? string.Empty);
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) > 0;
+    }
+
+    /// <summary>Rows in the store (every series and version).</summary>
+    public long Count()
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM exams";
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    public void Dispose() => connection.Dispose();
+
+    private static readonly string[] Columns =
+    [
+        "patient_id", "patient_pseudonym", "study_date", "study_uid", "series_uid", "manufacturer", "scanner_model", "device_serial",
+        "kvp", "kernel", "slice_thickness_mm", "contrast_detected", "contrast_phase", "calibration_method", "calibration_slope",
+        "calibration_intercept", "calibration_r", "model_name", "model_version", "measured_level", "level_usable", "mean_hu",
+        "median_hu", "sd_hu", "ellipse_mean_hu", "roi_voxels", "roi_volume_ml", "vbmd", "ellipse_vbmd", "category", "qc_flags",
+        "warnings", "software_version", "analysed_at",
+    ];
+
+    private static readonly string UpsertSql = $"""
+        INSERT INTO exams ({string.Join(", ", Columns)})
+        VALUES ({string.Join(", ", Columns.Select(c => "$" + c))})
+        ON CONFLICT (series_uid, software_version, model_version) DO UPDATE SET
+        {string.Join(",\n", Columns.Where(c => c is not ("series_uid" or "software_version" or "model_version")).Select(c => $"{c} = excluded.{c}"))};
+        """;
+
+    private static IEnumerable<(string Column, object? Value)> Values(ExamRecord e)
+    {
+        object?[] values =
+        [
+            e.PatientId, e.PatientId is null ? null : e.PatientPseudonym, e.StudyDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            e.StudyInstanceUid, e.SeriesInstanceUid, e.Manufacturer, e.ManufacturerModelName, e.DeviceSerialNumber, e.Kvp,
+            e.ConvolutionKernel, e.SliceThicknessMm, e.ContrastDetected ? 1 : 0, e.ContrastPhase, e.CalibrationMethod, e.CalibrationSlope,
+            e.CalibrationIntercept, e.CalibrationR, e.ModelName, e.ModelVersion ?? string.Empty, e.MeasuredLevel, e.LevelUsable ? 1 : 0,
+            e.MeanHu, e.MedianHu, e.SdHu, e.EllipseMeanHu, e.RoiVoxels, e.RoiVolumeMl, e.VbmdMgPerCm3, e.EllipseVbmdMgPerCm3, e.Category,
+            JsonSerializer.Serialize(e.QcFlags), JsonSerializer.Serialize(e.Warnings), e.SoftwareVersion,
+            e.AnalysedAt.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture),
+        ];
+        return Columns.Zip(values);
+    }
+
+    private List<ExamRecord> Query(string sql, string key)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$key", key);
+        using var reader = command.ExecuteReader();
+        var exams = new List<ExamRecord>();
+        while (reader.Read())
+        {
+            exams.Add(Read(reader));
+        }
+
+        return exams;
+    }
+
+    private static ExamRecord Read(SqliteDataReader r)
+    {
+        string? Text(string column) => r.IsDBNull(r.GetOrdinal(column)) ? null : r.GetString(r.GetOrdinal(column));
+        double? Number(string column) => r.IsDBNull(r.GetOrdinal(column)) ? null : r.GetDouble(r.GetOrdinal(column));
+        var modelVersion = Text("model_version");
+        return new ExamRecord
+        {
+            PatientId = Text("patient_id"),
+            PatientPseudonym = Text("patient_pseudonym"),
+            StudyDate = Text("study_date") is { } date ? DateOnly.ParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture) : null,
+            StudyInstanceUid = Text("study_uid"),
+            SeriesInstanceUid = Text("series_uid")!,
+            Manufacturer = Text("manufacturer"),
+            ManufacturerModelName = Text("scanner_model"),
+            DeviceSerialNumber = Text("device_serial"),
+            Kvp = Number("kvp"),
+            ConvolutionKernel = Text("kernel"),
+            SliceThicknessMm = Number("slice_thickness_mm"),
+            ContrastDetected = Number("contrast_detected") == 1,
+            ContrastPhase = Text("contrast_phase")!,
+            CalibrationMethod = Text("calibration_method")!,
+            CalibrationSlope = Number("calibration_slope"),
+            CalibrationIntercept = Number("calibration_intercept"),
+            CalibrationR = Number("calibration_r"),
+            ModelName = Text("model_name"),
+            ModelVersion = modelVersion is { Length: > 0 } ? modelVersion : null,
+            MeasuredLevel = Text("measured_level"),
+            LevelUsable = Number("level_usable") == 1,
+            MeanHu = Number("mean_hu"),
+            MedianHu = Number("median_hu"),
+            SdHu = Number("sd_hu"),
+            EllipseMeanHu = Number("ellipse_mean_hu"),
+            RoiVoxels = Number("roi_voxels"),
+            RoiVolumeMl = Number("roi_volume_ml"),
+            VbmdMgPerCm3 = Number("vbmd"),
+            EllipseVbmdMgPerCm3 = Number("ellipse_vbmd"),
+            Category = Text("category"),
+            QcFlags = JsonSerializer.Deserialize<string[]>(Text("qc_flags") ?? "[]") ?? [],
+            Warnings = JsonSerializer.Deserialize<string[]>(Text("warnings") ?? "[]") ?? [],
+            SoftwareVersion = Text("software_version")!,
+            AnalysedAt = DateTimeOffset.Parse(Text("analysed_at")!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+        };
+    }
+
+    /// <summary>This store's pseudonym key: made once, by whichever process creates the store first.</summary>
+    private static byte[] PseudonymKey(SqliteConnection connection)
+    {
+        using var write = connection.CreateCommand();
+        write.CommandText = "INSERT OR IGNORE INTO store_settings (key, value) VALUES ('pseudonym_key', $value)";
+        write.Parameters.AddWithValue("$value", Convert.ToHexString(RandomNumberGenerator.GetBytes(32)));
+        write.ExecuteNonQuery();
+        using var read = connection.CreateCommand();
+        read.CommandText = "SELECT value FROM store_settings WHERE key = 'pseudonym_key'";
+        return Convert.FromHexString((string)read.ExecuteScalar()!);
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static string OneLine(string message) => string.Join(' ', message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+}

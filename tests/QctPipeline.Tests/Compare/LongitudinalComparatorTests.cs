@@ -1,0 +1,148 @@
+using QctPipeline.Compare;
+using QctPipeline.Domain;
+
+namespace QctPipeline.Tests.Compare;
+
+public sealed class LongitudinalComparatorTests
+{
+    private static readonly ComparisonOptions Options = new();
+
+    internal static ExamRecord Exam(string series, string date, double? vbmd, string category = "low-bone-density") => new()
+    {
+        PatientId = "P1",
+        StudyDate = DateOnly.Parse(date, System.Globalization.CultureInfo.InvariantCulture),
+        SeriesInstanceUid = series,
+        Manufacturer = "ACME",
+        ManufacturerModelName = "CT 1",
+        Kvp = 120,
+        ConvolutionKernel = "STANDARD",
+        SliceThicknessMm = 1.25,
+        CalibrationMethod = "internal",
+        ModelVersion = "1",
+        MeasuredLevel = "L1",
+        VbmdMgPerCm3 = vbmd,
+        Category = category,
+        SoftwareVersion = "0.5.0",
+        AnalysedAt = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero),
+    };
+
+    [Fact]
+    public void ChangeFromBaselineAndPreviousWithFlagsAndAnnualisedRate()
+    {
+        var baseline = Exam("s1", "2025-01-10", 118);
+        var previous = Exam("s2", "2025-04-10", 115);
+        var current = Exam("s3", "2025-07-10", 109.74);
+
+        // History arrives out of order and includes the current exam's own row.
+        var c = LongitudinalComparator.Compare(current, [current, previous, baseline], Options);
+
+        Assert.Equal(new DateOnly(2025, 1, 10), c.BaselineDate);
+        Assert.Equal(new DateOnly(2025, 4, 10), c.PreviousDate);
+        Assert.Equal(-8.26, c.ChangeFromBaselineMgPerCm3!.Value, 2);
+        Assert.Equal(-7.0, c.PercentChangeFromBaseline!.Value, 2);
+        Assert.Equal(-4.57, c.PercentChangeFromPrevious!.Value, 2);
+        Assert.Equal(181, c.DaysFromBaseline);
+        Assert.Equal(91, c.DaysFromPrevious);
+        Assert.Equal(-7.0 * 365.25 / 181, c.AnnualizedPercent!.Value, 1);
+        Assert.True(c.Decline5);
+        Assert.False(c.Decline5FromPrevious);
+
+        // Internal calibration: LSC = 2.77 × 2 % = 5.54 %.
+        Assert.Equal(5.54, c.LscPercent, 2);
+        Assert.True(c.ExceedsLsc);
+        Assert.False(c.ExceedsLscFromPrevious);
+        Assert.Empty(c.ProtocolMismatch);
+    }
+
+    [Theory]
+    [InlineData(131, 128.38, false)]
+    [InlineData(100, 95.01, false)]
+    [InlineData(100, 95.0, true)]
+    public void DeclineFlagAtTheThreshold(double before, double after, bool flagged) =>
+        Assert.Equal(flagged, LongitudinalComparator.Compare(Exam("b", "2025-08-04", after), [Exam("a", "2025-02-03", before)], Options).Decline5);
+
+    [Fact]
+    public void ThresholdIsConfigurable() =>
+        Assert.True(LongitudinalComparator.Compare(Exam("b", "2025-08-04", 97), [Exam("a", "2025-02-03", 100)], Options with { DeclineThresholdPercent = 3 }).Decline5);
+
+    [Fact]
+    public void FirstExamIsTheBaselineAndAFollowUpAnalysedFirstIsComparedOnceItsBaselineArrives()
+    {
+        var followUp = Exam("f", "2025-07-10", 109);
+        var alone = LongitudinalComparator.Compare(followUp, [followUp], Options);
+        Assert.Null(alone.PercentChangeFromBaseline);
+        Assert.Contains("baseline", alone.Reason, StringComparison.Ordinal);
+
+        var baseline = Exam("b", "2025-01-10", 118);
+        var later = LongitudinalComparator.Compare(followUp, [followUp, baseline], Options);
+        Assert.Equal(new DateOnly(2025, 1, 10), later.BaselineDate);
+        Assert.True(later.Decline5);
+    }
+
+    [Fact]
+    public void ProtocolDifferencesAreListedAndTheNumbersStillGiven()
+    {
+        var baseline = Exam("b", "2025-01-10", 118);
+        var followUp = Exam("f", "2025-07-10", 125) with
+        {
+            ContrastDetected = true,
+            ContrastPhase = "venous",
+            Kvp = 100,
+            CalibrationMethod = "phantom",
+            ConvolutionKernel = "B30f",
+            ManufacturerModelName = "CT 2",
+            SliceThicknessMm = 3,
+            ModelVersion = "2",
+        };
+
+        var c = LongitudinalComparator.Compare(followUp, [baseline], Options);
+
+        Assert.NotNull(c.PercentChangeFromBaseline);
+        Assert.Contains(c.ProtocolMismatch, m => m.Contains("contrast phase none → venous", StringComparison.Ordinal));
+        Assert.Contains(c.ProtocolMismatch, m => m.Contains("kVp 120 → 100", StringComparison.Ordinal));
+        Assert.Contains(c.ProtocolMismatch, m => m.Contains("calibration method internal → phantom", StringComparison.Ordinal));
+        Assert.Contains(c.ProtocolMismatch, m => m.Contains("kernel STANDARD → B30f", StringComparison.Ordinal));
+        Assert.Contains(c.ProtocolMismatch, m => m.Contains("scanner ACME CT 1 → ACME CT 2", StringComparison.Ordinal));
+        Assert.Contains(c.ProtocolMismatch, m => m.Contains("slice thickness 1.25 → 3 mm", StringComparison.Ordinal));
+        Assert.Contains(c.ProtocolMismatch, m => m.Contains("model version 1 → 2", StringComparison.Ordinal));
+        Assert.Contains("protocols differ", c.Reason, StringComparison.Ordinal);
+
+        // Slices within 1 mm of each other are the same protocol.
+        Assert.Empty(LongitudinalComparator.Compare(Exam("f", "2025-07-10", 117) with { SliceThicknessMm = 2 }, [baseline], Options).ProtocolMismatch);
+    }
+
+    [Fact]
+    public void SameDaySeriesStandForOneExamThePreferredOneCounting()
+    {
+        var unenhanced = Exam("plain", "2025-01-10", 118);
+        var enhanced = Exam("venous", "2025-01-10", 130) with { ContrastDetected = true, ContrastPhase = "venous" };
+        var followUp = Exam("f", "2025-07-10", 111);
+
+        var c = LongitudinalComparator.Compare(followUp, [enhanced, unenhanced], Options);
+        Assert.Equal(-5.93, c.PercentChangeFromBaseline!.Value, 2);
+        Assert.Empty(c.ProtocolMismatch);
+
+        var sameDay = LongitudinalComparator.Compare(enhanced, [unenhanced, enhanced], Options);
+        Assert.Equal(["plain"], sameDay.SameDayDuplicates);
+        Assert.Null(sameDay.PercentChangeFromBaseline);
+        Assert.Equal("plain", LongitudinalComparator.Preferred([enhanced, unenhanced]).SeriesInstanceUid);
+    }
+
+    [Fact]
+    public void CategoryTransitionsAreNamed()
+    {
+        var c = LongitudinalComparator.Compare(Exam("f", "2025-07-10", 118, "low-bone-density"), [Exam("b", "2025-01-10", 125, "normal")], Options);
+
+        Assert.Equal(["baseline 2025-01-10: normal → low-bone-density"], c.CategoryTransitions);
+    }
+
+    [Fact]
+    public void WithoutPatientIdOrDateNothingIsCompared()
+    {
+        var history = new[] { Exam("b", "2025-01-10", 118) };
+
+        Assert.Contains("no PatientID", LongitudinalComparator.Compare(Exam("f", "2025-07-10", 100) with { PatientId = null }, history, Options).Reason, StringComparison.Ordinal);
+        Assert.Contains("no valid StudyDate", LongitudinalComparator.Compare(Exam("f", "2025-07-10", 100) with { StudyDate = null }, history, Options).Reason, StringComparison.Ordinal);
+        Assert.False(LongitudinalComparator.Compare(Exam("f", "2025-07-10", 100) with { PatientId = "P2" }, history, Options).Decline5);
+    }
+}
