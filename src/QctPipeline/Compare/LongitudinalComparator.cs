@@ -22,7 +22,7 @@ public static class LongitudinalComparator
 
         if (current.StudyDate is not { } date)
         {
-            return NotCompared(current, lsc, "no valid StudyDate: stored, not compared");
+            return NotCompared(current, lsc, "no valid StudyDate (absent, or not a DICOM date): stored, not compared");
         }
 
         var others = history

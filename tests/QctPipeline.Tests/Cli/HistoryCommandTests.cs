@@ -97,4 +97,32 @@ public sealed class HistoryCommandTests
         Assert.Equal(1, unknown.ExitCode);
         Assert.Contains("no exams stored for PatientID \"NOBODY\"", unknown.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_malformed_date_and_a_hostile_patient_id_are_stored_safely_and_reported()
+    {
+        using var folder = new TempFolder();
+        var store = folder.File("results.sqlite");
+        const string hostile = "../../etc/x'); DROP TABLE exams; --";
+        var options = new PhantomOptions { Seed = 606, PatientId = hostile, Matrix = 160, ReconstructionDiameterMm = 400, SliceThicknessMm = 3, SliceSpacingMm = 3, FromLevel = "T11", ToLevel = "L3" };
+        PhantomStudyWriter.Write(PhantomGenerator.Generate(options), folder.File("study"));
+        foreach (var file in Directory.EnumerateFiles(folder.File("study"), "*.dcm", SearchOption.AllDirectories))
+        {
+            // StudyDate 20250110 becomes "2025XX10": the same length, not a date.
+            var bytes = File.ReadAllBytes(file);
+            var at = bytes.AsSpan().IndexOf("20250110"u8);
+            "2025XX10"u8.CopyTo(bytes.AsSpan(at));
+            File.WriteAllBytes(file, bytes);
+        }
+
+        var analyzed = Analyze(folder.File("study"), store);
+
+        Assert.Equal(hostile, analyzed.GetProperty("patientId").GetString());
+        Assert.Equal(JsonValueKind.Null, analyzed.GetProperty("studyDate").ValueKind);
+        Assert.Contains("no valid StudyDate", analyzed.GetProperty("comparison").GetProperty("reason").GetString(), StringComparison.Ordinal);
+        var history = QctProcess.Run("history", hostile, "--db", store, "--json");
+        Assert.True(history.ExitCode == 0, history.Error);
+        Assert.Equal(hostile, JsonDocument.Parse(history.Output).RootElement.GetProperty("patientId").GetString());
+        Assert.All(Directory.EnumerateFileSystemEntries(folder.Path), entry => Assert.True(entry.StartsWith(store, StringComparison.Ordinal) || entry == folder.File("study"), entry));
+    }
 }
