@@ -38,15 +38,14 @@ internal static class CompareCommand
 
             var (earlier, later) = (a.StudyDate ?? DateOnly.MaxValue) <= (b.StudyDate ?? DateOnly.MaxValue) ? (a, b) : (b, a);
             var comparison = LongitudinalComparator.Compare(later with { PatientId = earlier.PatientId }, [earlier], new ComparisonOptions());
-            var report = ComparisonReport.From(comparison)!;
             if (parsed.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new { earlier = earlier.SeriesInstanceUid, later = later.SeriesInstanceUid, comparison = report }, AnalyzeReport.JsonOptions));
+                Console.WriteLine(JsonSerializer.Serialize(new { earlier = earlier.SeriesInstanceUid, later = later.SeriesInstanceUid, comparison }, AnalyzeReport.JsonOptions));
             }
             else
             {
-                Console.WriteLine($"{later.SeriesInstanceUid} ({ComparisonReport.Date(later.StudyDate) ?? "no date"}) against {earlier.SeriesInstanceUid} ({ComparisonReport.Date(earlier.StudyDate) ?? "no date"})");
-                Console.WriteLine(HumanSummary.OneLine(report));
+                Console.WriteLine($"{later.SeriesInstanceUid} ({HumanSummary.Date(later.StudyDate) ?? "no date"}) against {earlier.SeriesInstanceUid} ({HumanSummary.Date(earlier.StudyDate) ?? "no date"})");
+                Console.WriteLine(HumanSummary.OneLine(comparison));
             }
 
             return ExitCodes.Ok;

@@ -20,7 +20,7 @@ internal sealed record HistoryRow(
     double? Kvp,
     string ContrastPhase,
     string? SameDayDuplicateOf,
-    ComparisonReport Comparison);
+    Comparison Comparison);
 
 /// <summary>`qct history PATIENT`: the patient's stored exams in date order with changes and flags, as a table, JSON or CSV, and a trend plot.</summary>
 internal static class HistoryCommand
@@ -92,7 +92,7 @@ internal static class HistoryCommand
     {
         var preferred = exams.Where(e => e.StudyDate is not null).GroupBy(e => e.StudyDate).ToDictionary(g => g.Key!.Value, g => LongitudinalComparator.Preferred(g).SeriesInstanceUid);
         return [.. exams.Select(exam => new HistoryRow(
-            ComparisonReport.Date(exam.StudyDate),
+            HumanSummary.Date(exam.StudyDate),
             exam.SeriesInstanceUid,
             exam.MeasuredLevel,
             exam.VbmdMgPerCm3,
@@ -101,7 +101,7 @@ internal static class HistoryCommand
             exam.Kvp,
             exam.ContrastPhase,
             exam.StudyDate is { } date && preferred[date] != exam.SeriesInstanceUid ? preferred[date] : null,
-            ComparisonReport.From(LongitudinalComparator.Compare(exam, exams, options))!))];
+            LongitudinalComparator.Compare(exam, exams, options)))];
     }
 
     private static string Csv(IReadOnlyList<HistoryRow> rows)
@@ -116,7 +116,7 @@ internal static class HistoryCommand
             string?[] fields =
             [
                 r.StudyDate, r.SeriesInstanceUid, r.MeasuredLevel, Number(r.VbmdMgPerCm3), r.Category, r.CalibrationMethod, Number(r.Kvp), r.ContrastPhase,
-                r.SameDayDuplicateOf, c.BaselineDate, c.PreviousDate, Number(c.PercentChangeFromBaseline), Number(c.PercentChangeFromPrevious),
+                r.SameDayDuplicateOf, HumanSummary.Date(c.BaselineDate), HumanSummary.Date(c.PreviousDate), Number(c.PercentChangeFromBaseline), Number(c.PercentChangeFromPrevious),
                 c.DaysFromBaseline?.ToString(CultureInfo.InvariantCulture), Number(c.AnnualizedPercent), Bool(c.Decline5), Bool(c.Decline5FromPrevious),
                 Bool(c.ExceedsLsc), Number(c.LscPercent), string.Join(" | ", c.CategoryTransitions), string.Join(" | ", c.ProtocolMismatch),
             ];

@@ -37,7 +37,7 @@ internal static class HumanSummary
     }
 
     /// <summary>The comparison in one line: change from baseline and previous, the flags, what differs.</summary>
-    public static string OneLine(ComparisonReport c)
+    public static string OneLine(Comparison c)
     {
         if (c.PercentChangeFromBaseline is not { } fromBaseline)
         {
@@ -46,11 +46,11 @@ internal static class HumanSummary
 
         var parts = new List<string>
         {
-            Invariant($"vs baseline {c.BaselineDate} ({c.DaysFromBaseline} days): {fromBaseline:+0.0;-0.0} % ({c.ChangeFromBaselineMgPerCm3:+0.0;-0.0} mg/cm³, {c.AnnualizedPercent:+0.0;-0.0} %/year)"),
+            Invariant($"vs baseline {c.BaselineDate:yyyy-MM-dd} ({c.DaysFromBaseline} days): {fromBaseline:+0.0;-0.0} % ({c.ChangeFromBaselineMgPerCm3:+0.0;-0.0} mg/cm³, {c.AnnualizedPercent:+0.0;-0.0} %/year)"),
         };
         if (c.PreviousDate != c.BaselineDate && c.PercentChangeFromPrevious is { } fromPrevious)
         {
-            parts.Add(Invariant($"vs previous {c.PreviousDate}: {fromPrevious:+0.0;-0.0} %"));
+            parts.Add(Invariant($"vs previous {c.PreviousDate:yyyy-MM-dd}: {fromPrevious:+0.0;-0.0} %"));
         }
 
         parts.Add(c.Decline5 || c.Decline5FromPrevious ? "DECLINE ≥ 5 %" : "no decline ≥ 5 %");
@@ -63,6 +63,9 @@ internal static class HumanSummary
 
         return string.Join("; ", parts);
     }
+
+    /// <summary>A date as the reports print it, ISO 8601.</summary>
+    public static string? Date(DateOnly? date) => date?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

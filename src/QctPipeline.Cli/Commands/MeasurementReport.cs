@@ -91,34 +91,3 @@ internal sealed record ContrastReport(bool Detected, string Phase, IReadOnlyList
         ? null
         : new ContrastReport(contrast.Detected, contrast.Phase.ToString().ToLowerInvariant(), contrast.Evidence);
 }
-
-/// <summary>The exam against the patient's stored history, as `qct analyze` prints it (null fields when not compared).</summary>
-internal sealed record ComparisonReport(
-    string? BaselineDate,
-    string? PreviousDate,
-    double? ChangeFromBaselineMgPerCm3,
-    double? PercentChangeFromBaseline,
-    double? ChangeFromPreviousMgPerCm3,
-    double? PercentChangeFromPrevious,
-    int? DaysFromBaseline,
-    int? DaysFromPrevious,
-    double? AnnualizedPercent,
-    bool Decline5,
-    bool Decline5FromPrevious,
-    bool ExceedsLsc,
-    bool ExceedsLscFromPrevious,
-    double LscPercent,
-    IReadOnlyList<string> CategoryTransitions,
-    IReadOnlyList<string> ProtocolMismatch,
-    IReadOnlyList<string> SameDayDuplicates,
-    string Reason)
-{
-    public static ComparisonReport? From(Comparison? c) => c is null
-        ? null
-        : new ComparisonReport(
-            Date(c.BaselineDate), Date(c.PreviousDate), c.ChangeFromBaselineMgPerCm3, c.PercentChangeFromBaseline, c.ChangeFromPreviousMgPerCm3,
-            c.PercentChangeFromPrevious, c.DaysFromBaseline, c.DaysFromPrevious, c.AnnualizedPercent, c.Decline5, c.Decline5FromPrevious,
-            c.ExceedsLsc, c.ExceedsLscFromPrevious, c.LscPercent, c.CategoryTransitions, c.ProtocolMismatch, c.SameDayDuplicates, c.Reason);
-
-    public static string? Date(DateOnly? date) => date?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
-}

@@ -29,7 +29,7 @@ internal sealed record AnalyzeReport(
     double? Kvp,
     string? DensityMap,
     string? Store,
-    ComparisonReport? Comparison,
+    Comparison? Comparison,
     IReadOnlyList<string> Warnings,
     IReadOnlyDictionary<string, double> TimingsMs)
 {
@@ -61,7 +61,7 @@ internal sealed record AnalyzeReport(
             metadata.Kvp,
             outputs.DensityMap,
             outputs.Store,
-            ComparisonReport.From(outputs.Comparison),
+            outputs.Comparison,
             [.. loaded.Warnings, .. result.Warnings, .. calibration.Calibration.Warnings, .. measurement?.Warnings ?? [], .. outputs.Warnings],
             timings);
     }

@@ -177,21 +177,16 @@ public sealed class ResultStoreTests
         Assert.Equal("ok", IntegrityCheck(target));
     }
 
-    private static string IntegrityCheck(string path)
-    {
-        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA integrity_check;";
-        return (string)command.ExecuteScalar()!;
-    }
+    private static string IntegrityCheck(string path) => (string)Pragma(path, "integrity_check");
 
-    private static long StoreSchemaVersion(string path)
+    private static long StoreSchemaVersion(string path) => (long)Pragma(path, "user_version");
+
+    private static object Pragma(string path, string name)
     {
         using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA user_version;";
-        return (long)command.ExecuteScalar()!;
+        command.CommandText = $"PRAGMA {name};";
+        return command.ExecuteScalar()!;
     }
 }
