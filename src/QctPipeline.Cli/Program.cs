@@ -15,6 +15,7 @@ root.Subcommands.Add(EvalVbmdCommand.Create());
 root.Subcommands.Add(HistoryCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(MergeCommand.Create());
+root.Subcommands.Add(BatchCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -69,7 +69,7 @@ internal static class HistoryCommand
             }
             else if (parsed.GetValue(csv))
             {
-                Console.Write(Csv(rows));
+                Console.Write(CsvTable(rows));
             }
             else
             {
@@ -104,7 +104,7 @@ internal static class HistoryCommand
             LongitudinalComparator.Compare(exam, exams, options)))];
     }
 
-    private static string Csv(IReadOnlyList<HistoryRow> rows)
+    private static string CsvTable(IReadOnlyList<HistoryRow> rows)
     {
         var text = new StringBuilder();
         text.Append("study_date,series_uid,measured_level,vbmd_mg_cm3,category,calibration_method,kvp,contrast_phase,same_day_duplicate_of,")
@@ -115,30 +115,14 @@ internal static class HistoryCommand
             var c = r.Comparison;
             string?[] fields =
             [
-                r.StudyDate, r.SeriesInstanceUid, r.MeasuredLevel, Number(r.VbmdMgPerCm3), r.Category, r.CalibrationMethod, Number(r.Kvp), r.ContrastPhase,
-                r.SameDayDuplicateOf, HumanSummary.Date(c.BaselineDate), HumanSummary.Date(c.PreviousDate), Number(c.PercentChangeFromBaseline), Number(c.PercentChangeFromPrevious),
-                c.DaysFromBaseline?.ToString(CultureInfo.InvariantCulture), Number(c.AnnualizedPercent), Bool(c.Decline5), Bool(c.Decline5FromPrevious),
-                Bool(c.ExceedsLsc), Number(c.LscPercent), string.Join(" | ", c.CategoryTransitions), string.Join(" | ", c.ProtocolMismatch),
+                r.StudyDate, r.SeriesInstanceUid, r.MeasuredLevel, Csv.Number(r.VbmdMgPerCm3), r.Category, r.CalibrationMethod, Csv.Number(r.Kvp), r.ContrastPhase,
+                r.SameDayDuplicateOf, HumanSummary.Date(c.BaselineDate), HumanSummary.Date(c.PreviousDate), Csv.Number(c.PercentChangeFromBaseline), Csv.Number(c.PercentChangeFromPrevious),
+                c.DaysFromBaseline?.ToString(CultureInfo.InvariantCulture), Csv.Number(c.AnnualizedPercent), Csv.Bool(c.Decline5), Csv.Bool(c.Decline5FromPrevious),
+                Csv.Bool(c.ExceedsLsc), Csv.Number(c.LscPercent), string.Join(" | ", c.CategoryTransitions), string.Join(" | ", c.ProtocolMismatch),
             ];
-            text.AppendJoin(',', fields.Select(CsvField)).Append("\r\n");
+            text.Append(Csv.Row(fields));
         }
 
         return text.ToString();
-    }
-
-    private static string? Number(double? value) => value?.ToString("0.###", CultureInfo.InvariantCulture);
-
-    private static string Bool(bool value) => value ? "true" : "false";
-
-    /// <summary>Quoted when it holds a comma, quote or line break; a leading = + - @ is neutralised so a spreadsheet never runs it as a formula.</summary>
-    private static string CsvField(string? value)
-    {
-        if (string.IsNullOrEmpty(value))
-        {
-            return string.Empty;
-        }
-
-        var safe = value[0] is '=' or '+' or '@' || (value[0] == '-' && !double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out _)) ? "'" + value : value;
-        return safe.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + safe.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : safe;
     }
 }

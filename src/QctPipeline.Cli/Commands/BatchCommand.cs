@@ -1,0 +1,369 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using QctPipeline.Calibrate;
+using QctPipeline.Compare;
+using QctPipeline.Domain;
+using QctPipeline.Ingest;
+using QctPipeline.Segment;
+using QctPipeline.Store;
+using Spectre.Console;
+
+namespace QctPipeline.Cli.Commands;
+
+/// <summary>One line of a batch's run log (NDJSON): a study's outcome, or a file the batch could not use.</summary>
+internal sealed record BatchLogLine(
+    string Study,
+    string Status,
+    string? Reason,
+    string Source,
+    string? SeriesInstanceUid,
+    string? Patient,
+    string? StudyDate,
+    double? VbmdMgPerCm3,
+    IReadOnlyDictionary<string, double>? TimingsMs,
+    IReadOnlyList<string> Outputs);
+
+/// <summary>
+/// `qct batch ROOT|MANIFEST.csv`: every study through the pipeline, the next study's decode overlapping the current
+/// one's analysis (a bounded channel between one loader and --jobs analysis workers). A study already stored with this
+/// software and model version is skipped, so a rerun after Ctrl-C or SIGKILL finishes the rest; one bad study is logged
+/// and the batch goes on. Outputs under --out: logs/run-TIME.ndjson (one line per study, each written whole),
+/// summary.csv (rebuilt from the store at the end, so an interrupted and resumed batch writes the same file as an
+/// uninterrupted one) and studies/ID/result.json, every file written under a temporary name and renamed. Folder names
+/// come from a hash of the study key, never from DICOM strings; logs and progress never name a patient (pseudonyms).
+/// </summary>
+internal static class BatchCommand
+{
+    public static Command Create()
+    {
+        var input = new Argument<string>("input") { Description = "A root folder (any layout) or a manifest .csv (columns path, patient_id, study_date)." };
+        var jobs = new Option<int>("--jobs") { Description = "Analysis workers (each holds its own model).", DefaultValueFactory = _ => 1 };
+        var output = new Option<string>("--out") { Description = "Folder for the run log, the summary CSV and per-study results.", DefaultValueFactory = _ => "qct-batch" };
+        var pseudonymize = new Option<bool>("--pseudonymize") { Description = "Research mode: PatientIDs replaced by the store's keyed pseudonyms in every output." };
+        var store = new StoreArguments();
+        var model = new ModelArguments();
+        var command = new Command("batch", "Analyse every study under a folder or in a manifest: resumable, logged, summarised.");
+        command.Arguments.Add(input);
+        command.Options.Add(jobs);
+        command.Options.Add(output);
+        command.Options.Add(pseudonymize);
+        store.AddTo(command);
+        model.AddTo(command);
+        command.SetAction(parsed => ExitCodes.Guard(() => Run(
+            parsed.GetValue(input)!,
+            Math.Clamp(parsed.GetValue(jobs), 1, 16),
+            Path.GetFullPath(parsed.GetValue(output)!),
+            parsed.GetValue(pseudonymize),
+            store.Path(parsed),
+            () => model.Load(parsed))));
+        return command;
+    }
+
+    private static int Run(string input, int jobs, string outDirectory, bool pseudonymize, string storePath, Func<SegmentationModel> loadModel)
+    {
+        var clock = Stopwatch.StartNew();
+        var ingest = new IngestOptions();
+        var (studies, problems) = BatchInputs.Discover(input, ingest);
+        using var store = ResultStore.Open(storePath);
+        Directory.CreateDirectory(Path.Combine(outDirectory, "logs"));
+        var logPath = Path.Combine(outDirectory, "logs", $"run-{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Environment.ProcessId}.ndjson");
+        using var log = new RunLog(logPath);
+        foreach (var problem in problems)
+        {
+            log.Write(new BatchLogLine(problem.Path, problem.Ignored ? "ignored" : "file-problem", problem.Reason, problem.Path, null, null, null, null, null, []));
+        }
+
+        var models = new List<SegmentationModel> { loadModel() };
+        var manifest = models[0].Manifest;
+        var run = new RunState(studies.Count, store, log, pseudonymize);
+        var interactive = !Console.IsOutputRedirected && !Console.IsErrorRedirected;
+        try
+        {
+            for (var worker = 1; worker < jobs; worker++)
+            {
+                models.Add(loadModel());
+            }
+
+            void Process(Action<BatchLogLine> progress) => RunPipeline(studies, models, manifest, ingest, outDirectory, run, progress);
+            if (interactive)
+            {
+                AnsiConsole.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                    .Start(context =>
+                    {
+                        var task = context.AddTask("studies", maxValue: Math.Max(1, studies.Count));
+                        Process(_ =>
+                        {
+                            task.Increment(1);
+                            task.Description = run.Describe(clock.Elapsed);
+                        });
+                    });
+            }
+            else
+            {
+                Process(line => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"[{run.Done}/{studies.Count}] {line.Status,-7} {line.Study}{(line.Reason is { } reason ? $": {reason}" : string.Empty)}")));
+            }
+        }
+        finally
+        {
+            models.ForEach(m => m.Dispose());
+        }
+
+        var summary = Path.Combine(outDirectory, "summary.csv");
+        WriteAtomically(summary, SummaryCsv(studies, store, run, manifest, pseudonymize));
+        Console.WriteLine(run.Describe(clock.Elapsed));
+        Console.WriteLine($"log {logPath}; summary {summary}; store {store.Path}");
+        return run.Analysed + run.Skipped == 0 ? ExitCodes.Failure : ExitCodes.Ok;
+    }
+
+    private static void RunPipeline(IReadOnlyList<BatchStudy> studies, List<SegmentationModel> models, ModelManifest manifest, IngestOptions ingest, string outDirectory, RunState run, Action<BatchLogLine> progress)
+    {
+        var loaded = Channel.CreateBounded<(BatchStudy Study, LoadedSeries Series, double LoadMs)>(models.Count);
+        void Finish(BatchLogLine line)
+        {
+            run.Record(line);
+            progress(line);
+        }
+
+        var loader = Task.Run(async () =>
+        {
+            try
+            {
+                foreach (var study in studies)
+                {
+                    if (study.Series is not { } series)
+                    {
+                        Finish(run.Line(study, "error", study.Problem, null, null, null, []));
+                        continue;
+                    }
+
+                    if (run.IsStored(series.SeriesInstanceUid, manifest.Version))
+                    {
+                        Finish(run.Line(study, "skipped", "already stored with this software and model version", null, null, null, []));
+                        continue;
+                    }
+
+                    var watch = Stopwatch.StartNew();
+                    LoadedSeries volume;
+                    try
+                    {
+                        volume = DicomIngest.Load(series, ingest);
+                    }
+                    catch (Exception ex) when (ex is not OutOfMemoryException)
+                    {
+                        Finish(run.Line(study, "error", OneLine(ex.Message), null, null, null, []));
+                        continue;
+                    }
+
+                    await loaded.Writer.WriteAsync((study, volume, watch.Elapsed.TotalMilliseconds));
+                }
+            }
+            finally
+            {
+                loaded.Writer.Complete();
+            }
+        });
+
+        var workers = models.Select(model => Task.Run(async () =>
+        {
+            await foreach (var (study, series, loadMs) in loaded.Reader.ReadAllAsync())
+            {
+                try
+                {
+                    Finish(Analyse(study, series, loadMs, model, outDirectory, run));
+                }
+                catch (Exception ex) when (ex is not (OutOfMemoryException or ResultStoreException))
+                {
+                    Finish(run.Line(study, "error", OneLine(ex.Message), null, null, null, []));
+                }
+            }
+        })).ToArray();
+        Task.WaitAll([loader, .. workers]);
+    }
+
+    private static BatchLogLine Analyse(BatchStudy study, LoadedSeries series, double loadMs, SegmentationModel model, string outDirectory, RunState run)
+    {
+        var metadata = series.Series.Metadata with
+        {
+            PatientId = study.PatientIdOverride ?? series.Series.Metadata.PatientId,
+            StudyDate = study.StudyDateOverride ?? series.Series.Metadata.StudyDate,
+        };
+        var loaded = series with { Series = series.Series with { Metadata = metadata } };
+        var timings = new Dictionary<string, double> { ["ingest"] = Math.Round(loadMs, 1) };
+        var total = Stopwatch.StartNew();
+        var analysis = AnalysisChain.Run(loaded.Volume, metadata, model, new CalibrationOptions(), timings);
+        var (exam, comparison) = run.Store(metadata, analysis, model.Manifest);
+        timings["total"] = Math.Round(loadMs + total.Elapsed.TotalMilliseconds, 1);
+        var report = AnalyzeReport.From(loaded, analysis, new AnalyzeOutputs(null, run.StorePath, comparison, []), timings);
+        var patient = run.Patient(exam.PatientId);
+        if (run.Pseudonymize)
+        {
+            report = report with { PatientId = patient };
+        }
+
+        var folder = Path.Combine(outDirectory, "studies", StudyFolder(study.Key));
+        Directory.CreateDirectory(folder);
+        var result = Path.Combine(folder, "result.json");
+        WriteAtomically(result, JsonSerializer.Serialize(report, AnalyzeReport.JsonOptions) + "\n");
+        return run.Line(study, report.Status, report.Reason, exam, timings, analysis.Measurement?.VbmdMgPerCm3, [result]);
+    }
+
+    /// <summary>A study's output folder: a hash of its key (StudyInstanceUID), never a DICOM string.</summary>
+    internal static string StudyFolder(string key) => "study-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16];
+
+    /// <summary>One row per study in key order, from the store as it stands at the end of the run; only this run's errors come from the run.</summary>
+    private static string SummaryCsv(IReadOnlyList<BatchStudy> studies, ResultStore store, RunState run, ModelManifest manifest, bool pseudonymize)
+    {
+        var text = new StringBuilder(Csv.Row(["study", "source", "patient", "study_date", "series_uid", "status", "reason", "level", "vbmd_mg_cm3",
+            "category", "calibration_method", "percent_change_from_baseline", "decline5", "exceeds_lsc", "protocol_mismatch", "qc_flags"]));
+        foreach (var study in studies)
+        {
+            var exam = study.Series is { } series && store.Contains(series.SeriesInstanceUid, SoftwareVersion.Current, manifest.Version)
+                ? store.Series(series.SeriesInstanceUid)
+                : null;
+            if (exam is null)
+            {
+                text.Append(Csv.Row([study.Key, study.Source, null, null, study.Series?.SeriesInstanceUid, "error", run.ErrorOf(study.Key) ?? study.Problem, null, null, null, null, null, null, null, null, null]));
+                continue;
+            }
+
+            var comparison = LongitudinalComparator.Compare(exam, exam.PatientId is { } id ? store.History(id) : [], new ComparisonOptions());
+            text.Append(Csv.Row([
+                study.Key, study.Source, pseudonymize ? exam.PatientPseudonym : exam.PatientId, HumanSummary.Date(exam.StudyDate), exam.SeriesInstanceUid,
+                exam.QcFlags.Contains("no-l1") ? "no-l1" : "ok", null, exam.MeasuredLevel, Csv.Number(exam.VbmdMgPerCm3), exam.Category,
+                exam.CalibrationMethod, Csv.Number(comparison.PercentChangeFromBaseline), Csv.Bool(comparison.Decline5), Csv.Bool(comparison.ExceedsLsc),
+                string.Join(" | ", comparison.ProtocolMismatch), string.Join(" ", exam.QcFlags)]));
+        }
+
+        return text.ToString();
+    }
+
+    private static void WriteAtomically(string path, string content)
+    {
+        var temporary = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+        File.WriteAllText(temporary, content, new UTF8Encoding(false));
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    private static string OneLine(string message) => string.Join(' ', message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    /// <summary>The run log: one whole line per write call, so a killed batch leaves complete lines only.</summary>
+    private sealed class RunLog(string path) : IDisposable
+    {
+        private static readonly JsonSerializerOptions LineOptions = new()
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        };
+
+        private readonly FileStream file = new(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 1);
+        private readonly Lock gate = new();
+
+        public void Write(BatchLogLine line)
+        {
+            var bytes = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(line, LineOptions) + "\n");
+            lock (gate)
+            {
+                file.Write(bytes);
+                file.Flush();
+            }
+        }
+
+        public void Dispose() => file.Dispose();
+    }
+
+    /// <summary>What the workers share: the store (one writer at a time), the log, the counts and this run's errors.</summary>
+    private sealed class RunState(int total, ResultStore store, RunLog log, bool pseudonymize)
+    {
+        private readonly Lock gate = new();
+        private readonly Dictionary<string, string> errors = [];
+
+        public bool Pseudonymize => pseudonymize;
+
+        public string StorePath => store.Path;
+
+        public int Done { get; private set; }
+
+        public int Analysed { get; private set; }
+
+        public int Skipped { get; private set; }
+
+        public int Failed { get; private set; }
+
+        public bool IsStored(string seriesUid, string modelVersion)
+        {
+            lock (gate)
+            {
+                return store.Contains(seriesUid, SoftwareVersion.Current, modelVersion);
+            }
+        }
+
+        public (ExamRecord Exam, Comparison Comparison) Store(SeriesMetadata metadata, AnalysisResult analysis, ModelManifest model)
+        {
+            lock (gate)
+            {
+                var exam = ExamRecords.From(metadata, analysis, model, store.Pseudonym, DateTimeOffset.UtcNow);
+                store.Upsert(exam);
+                var history = exam.PatientId is { } id ? store.History(id) : [];
+                return (exam, LongitudinalComparator.Compare(exam, history, new ComparisonOptions()));
+            }
+        }
+
+        /// <summary>The patient as logs show them: always the pseudonym.</summary>
+        public string? Patient(string? patientId)
+        {
+            lock (gate)
+            {
+                return patientId is null ? null : store.Pseudonym(patientId);
+            }
+        }
+
+        public BatchLogLine Line(BatchStudy study, string status, string? reason, ExamRecord? exam, IReadOnlyDictionary<string, double>? timings, double? vbmd, IReadOnlyList<string> outputs) =>
+            new(study.Key, status, reason, study.Source, study.Series?.SeriesInstanceUid, Patient(exam?.PatientId), HumanSummary.Date(exam?.StudyDate), vbmd is { } v && double.IsFinite(v) ? Math.Round(v, 2) : null, timings, outputs);
+
+        public void Record(BatchLogLine line)
+        {
+            log.Write(line);
+            lock (gate)
+            {
+                Done++;
+                switch (line.Status)
+                {
+                    case "skipped":
+                        Skipped++;
+                        break;
+                    case "error":
+                        Failed++;
+                        errors[line.Study] = line.Reason ?? "error";
+                        break;
+                    default:
+                        Analysed++;
+                        break;
+                }
+            }
+        }
+
+        public string? ErrorOf(string key)
+        {
+            lock (gate)
+            {
+                return errors.GetValueOrDefault(key);
+            }
+        }
+
+        public string Describe(TimeSpan elapsed)
+        {
+            lock (gate)
+            {
+                var rate = Analysed == 0 ? 0 : Analysed / elapsed.TotalHours;
+                return string.Create(CultureInfo.InvariantCulture, $"{Done}/{total} studies: {Analysed} analysed, {Skipped} skipped, {Failed} failed; {rate:0} studies/hour");
+            }
+        }
+    }
+}
