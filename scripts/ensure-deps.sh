@@ -7,6 +7,7 @@ need_apt=()
 [ -f /usr/lib/cli/gdcm-sharp-3.0/gdcm-sharp.dll ] || need_apt+=(libgdcm-cil)
 if [ "${QCT_WITH_TEST_TOOLS:-0}" = 1 ]; then
   command -v dcmdump >/dev/null 2>&1 || need_apt+=(dcmtk)
+  command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 fi
 
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -7,7 +7,17 @@ using QctPipeline.Segment;
 namespace QctPipeline.Cli.Commands;
 
 /// <summary>What the chain after ingest hands on: the segmentation, the calibration chosen and, when L1 was found, the measurement.</summary>
-internal sealed record AnalysisResult(SegmentationResult Segmentation, CalibrationOutcome Calibration, Measurement? Measurement);
+internal sealed record AnalysisResult(SegmentationResult Segmentation, CalibrationOutcome Calibration, Measurement? Measurement)
+{
+    /// <summary>The body mask of the vertebra measured (L1, or the neighbour measured instead); null when none was.</summary>
+    public Mask? MeasuredBody => Measurement?.Choice.Level switch
+    {
+        VertebralLevel.L1 => Segmentation.L1Mask,
+        VertebralLevel.L2 => Segmentation.L2Mask,
+        VertebralLevel.AboveL1 => Segmentation.AboveL1Mask,
+        _ => null,
+    };
+}
 
 /// <summary>Segment → Calibrate → Measure on a loaded volume, as `qct analyze` runs it and `qct eval-vbmd` scores it.</summary>
 internal static class AnalysisChain

@@ -143,14 +143,7 @@ internal static class AnalyzeCommand
     /// <summary>The density map of the measured vertebra, or why there is none (no level measured, no calibration line).</summary>
     private static (string? Path, IReadOnlyList<string> Warnings) WriteDensityMap(CtVolume volume, AnalysisResult analysis, string path)
     {
-        var segmentation = analysis.Segmentation;
-        var body = analysis.Measurement?.Choice.Level switch
-        {
-            VertebralLevel.L1 => segmentation.L1Mask,
-            VertebralLevel.L2 => segmentation.L2Mask,
-            VertebralLevel.AboveL1 => segmentation.AboveL1Mask,
-            _ => null,
-        };
+        var body = analysis.MeasuredBody;
         if (body is null)
         {
             return (null, [$"{path}: density map not written: no vertebra was measured"]);

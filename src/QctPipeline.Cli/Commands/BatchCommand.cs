@@ -9,6 +9,7 @@ using QctPipeline.Calibrate;
 using QctPipeline.Compare;
 using QctPipeline.Domain;
 using QctPipeline.Ingest;
+using QctPipeline.Report;
 using QctPipeline.Segment;
 using QctPipeline.Store;
 using Spectre.Console;
@@ -33,8 +34,9 @@ internal sealed record BatchLogLine(
 /// one's analysis (a bounded channel between one loader and --jobs analysis workers). A study already stored with this
 /// software and model version is skipped, so a rerun after Ctrl-C or SIGKILL finishes the rest; one bad study is logged
 /// and the batch goes on. Outputs under --out: logs/run-TIME.ndjson (one line per study, each written whole),
-/// summary.csv (rebuilt from the store at the end, so an interrupted and resumed batch writes the same file as an
-/// uninterrupted one) and studies/ID/result.json, every file written under a temporary name and renamed. Folder names
+/// summary.csv and index.html (rebuilt from the store at the end, so an interrupted and resumed batch writes the same
+/// files as an uninterrupted one) and studies/ID/result.json and report.html, every file written under a temporary
+/// name and renamed. Folder names
 /// come from a hash of the study key, never from DICOM strings; logs and progress never name a patient (pseudonyms).
 /// </summary>
 internal static class BatchCommand
@@ -116,7 +118,9 @@ internal static class BatchCommand
         }
 
         var summary = Path.Combine(outDirectory, "summary.csv");
-        WriteAtomically(summary, SummaryCsv(studies, store, run, manifest, pseudonymize));
+        var rows = Summary(studies, store, run, manifest, pseudonymize);
+        WriteAtomically(summary, SummaryCsv(rows));
+        WriteAtomically(Path.Combine(outDirectory, "index.html"), CohortIndex(rows, outDirectory));
         Console.WriteLine(run.Describe(clock.Elapsed));
         Console.WriteLine($"log {logPath}; summary {summary}; store {store.Path}");
         return run.Analysed + run.Skipped == 0 ? ExitCodes.Failure : ExitCodes.Ok;
@@ -198,7 +202,7 @@ internal static class BatchCommand
         var timings = new Dictionary<string, double> { ["ingest"] = Math.Round(loadMs, 1) };
         var total = Stopwatch.StartNew();
         var analysis = AnalysisChain.Run(loaded.Volume, metadata, model, new CalibrationOptions(), timings);
-        var (exam, comparison) = run.Store(metadata, analysis, model.Manifest);
+        var (exam, comparison, history) = run.Store(metadata, analysis, model.Manifest);
         timings["total"] = Math.Round(loadMs + total.Elapsed.TotalMilliseconds, 1);
         var report = AnalyzeReport.From(loaded, analysis, new AnalyzeOutputs(null, run.StorePath, comparison, []), timings);
         var patient = run.Patient(exam.PatientId);
@@ -211,38 +215,64 @@ internal static class BatchCommand
         Directory.CreateDirectory(folder);
         var result = Path.Combine(folder, "result.json");
         WriteAtomically(result, JsonSerializer.Serialize(report, AnalyzeReport.JsonOptions) + "\n");
-        return run.Line(study, report.Status, report.Reason, exam, timings, analysis.Measurement?.VbmdMgPerCm3, [result]);
+        var html = Path.Combine(folder, "report.html");
+        WriteAtomically(html, StudyReports.Html(report, loaded.Volume, analysis, exam, history, run.Pseudonymize ? patient : exam.PatientId));
+        return run.Line(study, report.Status, report.Reason, exam, timings, analysis.Measurement?.VbmdMgPerCm3, [result, html]);
     }
 
     /// <summary>A study's output folder: a hash of its key (StudyInstanceUID), never a DICOM string.</summary>
     internal static string StudyFolder(string key) => "study-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16];
 
-    /// <summary>One row per study in key order, from the store as it stands at the end of the run; only this run's errors come from the run.</summary>
-    private static string SummaryCsv(IReadOnlyList<BatchStudy> studies, ResultStore store, RunState run, ModelManifest manifest, bool pseudonymize)
-    {
-        var text = new StringBuilder(Csv.Row(["study", "source", "patient", "study_date", "series_uid", "status", "reason", "level", "vbmd_mg_cm3",
-            "category", "calibration_method", "percent_change_from_baseline", "decline5", "exceeds_lsc", "protocol_mismatch", "qc_flags"]));
-        foreach (var study in studies)
+    /// <summary>A study's line in the summary: from the store as it stands at the end of the run; only this run's errors come from the run.</summary>
+    private sealed record SummaryRow(BatchStudy Study, ExamRecord? Exam, Comparison? Comparison, string? Error, string? Patient);
+
+    /// <summary>One row per study in the batch's order (oldest first).</summary>
+    private static List<SummaryRow> Summary(IReadOnlyList<BatchStudy> studies, ResultStore store, RunState run, ModelManifest manifest, bool pseudonymize) =>
+        [.. studies.Select(study =>
         {
             var exam = study.Series is { } series && store.Contains(series.SeriesInstanceUid, SoftwareVersion.Current, manifest.Version)
                 ? store.Series(series.SeriesInstanceUid)
                 : null;
             if (exam is null)
             {
-                text.Append(Csv.Row([study.Key, study.Source, null, null, study.Series?.SeriesInstanceUid, "error", run.ErrorOf(study.Key) ?? study.Problem, null, null, null, null, null, null, null, null, null]));
-                continue;
+                return new SummaryRow(study, null, null, run.ErrorOf(study.Key) ?? study.Problem, null);
             }
 
             var comparison = LongitudinalComparator.Compare(exam, exam.PatientId is { } id ? store.History(id) : [], new ComparisonOptions());
-            text.Append(Csv.Row([
-                study.Key, study.Source, pseudonymize ? exam.PatientPseudonym : exam.PatientId, HumanSummary.Date(exam.StudyDate), exam.SeriesInstanceUid,
-                exam.QcFlags.Contains("no-l1") ? "no-l1" : "ok", null, exam.MeasuredLevel, Csv.Number(exam.VbmdMgPerCm3), exam.Category,
-                exam.CalibrationMethod, Csv.Number(comparison.PercentChangeFromBaseline), Csv.Bool(comparison.Decline5), Csv.Bool(comparison.ExceedsLsc),
-                string.Join(" | ", comparison.ProtocolMismatch), string.Join(" ", exam.QcFlags)]));
+            return new SummaryRow(study, exam, comparison, null, pseudonymize ? exam.PatientPseudonym : exam.PatientId);
+        })];
+
+    private static string SummaryCsv(IReadOnlyList<SummaryRow> rows)
+    {
+        var text = new StringBuilder(Csv.Row(["study", "source", "patient", "study_date", "series_uid", "status", "reason", "level", "vbmd_mg_cm3",
+            "category", "calibration_method", "percent_change_from_baseline", "decline5", "exceeds_lsc", "protocol_mismatch", "qc_flags"]));
+        foreach (var (study, exam, comparison, error, patient) in rows)
+        {
+            text.Append(exam is null || comparison is null
+                ? Csv.Row([study.Key, study.Source, null, null, study.Series?.SeriesInstanceUid, "error", error, null, null, null, null, null, null, null, null, null])
+                : Csv.Row([
+                    study.Key, study.Source, patient, HumanSummary.Date(exam.StudyDate), exam.SeriesInstanceUid, Status(exam), null, exam.MeasuredLevel,
+                    Csv.Number(exam.VbmdMgPerCm3), exam.Category, exam.CalibrationMethod, Csv.Number(comparison.PercentChangeFromBaseline),
+                    Csv.Bool(comparison.Decline5), Csv.Bool(comparison.ExceedsLsc), string.Join(" | ", comparison.ProtocolMismatch), string.Join(" ", exam.QcFlags)]));
         }
 
         return text.ToString();
     }
+
+    private static string CohortIndex(IReadOnlyList<SummaryRow> rows, string outDirectory) => CohortIndexHtml.Render(
+        "QctPipeline cohort",
+        [.. rows.Select(r => new CohortRow(
+            r.Patient ?? "(none)",
+            HumanSummary.Date(r.Exam?.StudyDate),
+            r.Exam?.MeasuredLevel,
+            r.Exam?.VbmdMgPerCm3,
+            r.Exam?.Category,
+            r.Comparison?.PercentChangeFromBaseline,
+            r.Comparison?.Decline5 == true,
+            r.Exam is null ? "error: " + r.Error : Status(r.Exam),
+            r.Exam is null || !File.Exists(Path.Combine(outDirectory, "studies", StudyFolder(r.Study.Key), "report.html")) ? null : $"studies/{StudyFolder(r.Study.Key)}/report.html"))]);
+
+    private static string Status(ExamRecord exam) => exam.QcFlags.Contains("no-l1") ? "no-l1" : "ok";
 
     private static void WriteAtomically(string path, string content)
     {
@@ -304,14 +334,14 @@ internal static class BatchCommand
             }
         }
 
-        public (ExamRecord Exam, Comparison Comparison) Store(SeriesMetadata metadata, AnalysisResult analysis, ModelManifest model)
+        public (ExamRecord Exam, Comparison Comparison, IReadOnlyList<ExamRecord> History) Store(SeriesMetadata metadata, AnalysisResult analysis, ModelManifest model)
         {
             lock (gate)
             {
                 var exam = ExamRecords.From(metadata, analysis, model, store.Pseudonym, DateTimeOffset.UtcNow);
                 store.Upsert(exam);
-                var history = exam.PatientId is { } id ? store.History(id) : [];
-                return (exam, LongitudinalComparator.Compare(exam, history, new ComparisonOptions()));
+                IReadOnlyList<ExamRecord> history = exam.PatientId is { } id ? store.History(id) : [exam];
+                return (exam, LongitudinalComparator.Compare(exam, history, new ComparisonOptions()), history);
             }
         }
 

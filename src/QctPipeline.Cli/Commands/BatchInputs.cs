@@ -32,8 +32,13 @@ internal static class BatchInputs
         var studies = new List<BatchStudy>();
         var problems = new List<BatchProblem>();
         Survey(input, input, null, null, options, studies, problems);
-        return (studies, problems);
+        return (InDateOrder(studies), problems);
     }
+
+    /// <summary>Oldest study first (then by key), so each follow-up is analysed after its baseline and its report compares them.</summary>
+    private static List<BatchStudy> InDateOrder(List<BatchStudy> studies) => [.. studies
+        .OrderBy(s => s.StudyDateOverride ?? s.Series?.Metadata.StudyDate ?? DateOnly.MaxValue)
+        .ThenBy(s => s.Key, StringComparer.Ordinal)];
 
     private static void Survey(string folder, string source, string? patientId, DateOnly? studyDate, IngestOptions options, List<BatchStudy> studies, List<BatchProblem> problems)
     {
@@ -102,7 +107,7 @@ internal static class BatchInputs
             Survey(folder, where, Field(patientColumn), date, options, studies, problems);
         }
 
-        return (studies, problems);
+        return (InDateOrder(studies), problems);
     }
 
     /// <summary>RFC 4180: fields separated by commas, optionally quoted with doubled quotes inside; CRLF or LF rows.</summary>
