@@ -217,7 +217,15 @@ internal static class BatchCommand
         WriteAtomically(result, JsonSerializer.Serialize(report, AnalyzeReport.JsonOptions) + "\n");
         var html = Path.Combine(folder, "report.html");
         WriteAtomically(html, StudyReports.Html(report, loaded.Volume, analysis, exam, history, run.Pseudonymize ? patient : exam.PatientId));
-        return run.Line(study, report.Status, report.Reason, exam, timings, analysis.Measurement?.VbmdMgPerCm3, [result, html]);
+        var outputs = new List<string> { result, html };
+        if (DicomOutputs.Segmentation(loaded, analysis, exam) is { } segmentation)
+        {
+            var seg = Path.Combine(folder, "seg.dcm");
+            segmentation.WriteFile(seg);
+            outputs.Add(seg);
+        }
+
+        return run.Line(study, report.Status, report.Reason, exam, timings, analysis.Measurement?.VbmdMgPerCm3, outputs);
     }
 
     /// <summary>A study's output folder: a hash of its key (StudyInstanceUID), never a DICOM string.</summary>
