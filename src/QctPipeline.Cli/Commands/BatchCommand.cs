@@ -225,6 +225,13 @@ internal static class BatchCommand
             outputs.Add(seg);
         }
 
+        if (DicomOutputs.MeasurementReport(loaded, exam, comparison) is { } measurementReport)
+        {
+            var sr = Path.Combine(folder, "sr.dcm");
+            measurementReport.WriteFile(sr);
+            outputs.Add(sr);
+        }
+
         return run.Line(study, report.Status, report.Reason, exam, timings, analysis.Measurement?.VbmdMgPerCm3, outputs);
     }
 

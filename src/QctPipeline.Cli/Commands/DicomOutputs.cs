@@ -32,15 +32,69 @@ internal static class DicomOutputs
         }
 
         var series = loaded.Series;
-        var instances = series.Frames
-            .Select(f => (f.Header.GetString(DicomTag.SopClassUid) ?? string.Empty, f.Header.GetString(DicomTag.SopInstanceUid) ?? string.Empty))
-            .Where(i => i.Item2.Length > 0)
-            .Distinct()
-            .ToList();
         var key = $"{series.SeriesInstanceUid}/{exam.SoftwareVersion}/{exam.ModelVersion}";
-        return DicomSegmentation.Build(new SegmentationSource(series.Frames[0].Header, series.SeriesInstanceUid, instances), segments,
+        return DicomSegmentation.Build(Source(series), segments,
             Uid(key + "/seg-series"), Uid(key + "/seg"), exam.AnalysedAt, exam.SoftwareVersion);
     }
+
+    /// <summary>The TID 1500 measurement report of the measured vertebra; null when nothing was measured.</summary>
+    public static DicomWriter? MeasurementReport(LoadedSeries loaded, ExamRecord exam, Comparison? comparison)
+    {
+        if (exam.VbmdMgPerCm3 is not { } vbmd || exam.MeasuredLevel is not { } level || Snomed(level) is not { } site)
+        {
+            return null;
+        }
+
+        CodedConcept Local(string value, string meaning) => new(value, "99QCT", meaning);
+        var items = new List<ReportedItem>
+        {
+            new ReportedNumber(Local("vbmd-eroded", "Trabecular vBMD, eroded body (HA-equivalent)"), vbmd, CodedConcept.MilligramPerCubicCentimetre),
+        };
+        if (exam.EllipseVbmdMgPerCm3 is { } ellipse)
+        {
+            items.Add(new ReportedNumber(Local("vbmd-ellipse", "Trabecular vBMD, mid-vertebral ellipse (HA-equivalent)"), ellipse, CodedConcept.MilligramPerCubicCentimetre));
+        }
+
+        if (exam.MeanHu is { } hu)
+        {
+            items.Add(new ReportedNumber(new CodedConcept("112031", "DCM", "Attenuation Coefficient"), hu, CodedConcept.HounsfieldUnit));
+        }
+
+        if (exam.Category is { } category)
+        {
+            items.Add(new ReportedCode(Local("acr-category", "ACR QCT category"), Local(category, category.Replace('-', ' '))));
+        }
+
+        items.Add(new ReportedText(Local("calibration", "Calibration method"), exam.CalibrationSlope is { } slope
+            ? string.Create(CultureInfo.InvariantCulture, $"{exam.CalibrationMethod}: HU = {exam.CalibrationIntercept:0.00} + {slope:0.0000} x mg/cm3")
+            : exam.CalibrationMethod));
+        items.Add(new ReportedText(Local("contrast", "Contrast phase"), exam.ContrastPhase));
+        if (comparison?.PercentChangeFromBaseline is { } change)
+        {
+            items.Add(new ReportedNumber(Local("change-baseline", "Percent change from baseline"), change, CodedConcept.Percent));
+            items.Add(new ReportedCode(Local("decline5", "Decline of 5 % or more from baseline"),
+                comparison.Decline5 ? new CodedConcept("373066001", "SCT", "Yes") : new CodedConcept("373067005", "SCT", "No")));
+            items.Add(new ReportedCode(Local("exceeds-lsc", "Change exceeds the least significant change"),
+                comparison.ExceedsLsc ? new CodedConcept("373066001", "SCT", "Yes") : new CodedConcept("373067005", "SCT", "No")));
+        }
+
+        if (exam.QcFlags.Count > 0)
+        {
+            items.Add(new ReportedText(Local("qc-flags", "Quality flags"), string.Join(" ", exam.QcFlags)));
+        }
+
+        var series = loaded.Series;
+        var key = $"{series.SeriesInstanceUid}/{exam.SoftwareVersion}/{exam.ModelVersion}";
+        return DicomMeasurementReport.Build(Source(series), new MeasurementReportContent(new CodedConcept(site.Value, "SCT", site.Meaning), $"{level} trabecular bone", Uid(key + "/tracking"), items), Uid(key + "/sr-series"), Uid(key + "/sr"), exam.AnalysedAt, exam.SoftwareVersion);
+    }
+
+    private static SegmentationSource Source(SeriesCandidate series) => new(
+        series.Frames[0].Header,
+        series.SeriesInstanceUid,
+        [.. series.Frames
+            .Select(f => (f.Header.GetString(DicomTag.SopClassUid) ?? string.Empty, f.Header.GetString(DicomTag.SopInstanceUid) ?? string.Empty))
+            .Where(i => i.Item2.Length > 0)
+            .Distinct()]);
 
     /// <summary>A UID under 2.25 from a SHA-256 of the text (PS3.5 B.2: a UUID-sized integer).</summary>
     public static string Uid(string text) =>

@@ -66,6 +66,32 @@ public sealed class DicomOutputTests
         Assert.Equal(result.GetProperty("l1").GetProperty("volumeMl").GetDouble(), volumeMl, 1);
     }
 
+    [Fact]
+    public void Batch_measurement_report_parses_with_dsrdump_and_gdcm_and_states_the_measurement_and_the_decline()
+    {
+        using var folder = new TempFolder();
+        var batch = QctProcess.Run("batch", RepositoryFiles.Path("sample-dicom", "patient-a"), "--out", folder.File("out"), "--db", folder.File("results.sqlite"));
+        Assert.True(batch.ExitCode == 0, batch.Error);
+        var followUp = Directory.GetFiles(folder.File("out"), "result.json", SearchOption.AllDirectories)
+            .Single(f => File.ReadAllText(f).Contains("\"studyDate\": \"2025-07-11\"", StringComparison.Ordinal));
+        var sr = Path.Combine(Path.GetDirectoryName(followUp)!, "sr.dcm");
+        var vbmd = JsonDocument.Parse(File.ReadAllText(followUp)).RootElement.GetProperty("l1").GetProperty("vbmd").GetProperty("mgPerCm3").GetDouble();
+
+        var dump = Run("dsrdump", sr);
+
+        Assert.True(dump.ExitCode == 0, dump.Error);
+        Assert.Equal(string.Empty, dump.Error.Trim());
+        Assert.Contains("Comprehensive SR Document", dump.Output, StringComparison.Ordinal);
+        Assert.Contains("(66794005,SCT,\"L1 vertebra\")", dump.Output, StringComparison.Ordinal);
+        Assert.Contains("\"Decline of 5 % or more from baseline\")=(373066001,SCT,\"Yes\")", dump.Output, StringComparison.Ordinal);
+        var reported = dump.Output.Split('\n').Single(l => l.Contains("eroded body", StringComparison.Ordinal));
+        var value = double.Parse(reported.Split("=\"")[1].Split('"')[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(vbmd, value, 0.01);
+        using var reader = new gdcm.Reader();
+        reader.SetFileName(sr);
+        Assert.True(reader.Read(), "GDCM could not read the SR");
+    }
+
     private static (int ExitCode, string Output, string Error) Run(string program, params string[] arguments)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
