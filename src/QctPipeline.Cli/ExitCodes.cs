@@ -1,6 +1,7 @@
 using QctPipeline.Calibrate;
 using QctPipeline.Dicom;
 using QctPipeline.Nifti;
+using QctPipeline.Pacs;
 using QctPipeline.Segment;
 using QctPipeline.Segment.Onnx;
 using QctPipeline.Store;
@@ -27,7 +28,7 @@ internal static class ExitCodes
         {
             return Fail(ex.Message, UnreadableInput);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ModelManifestException or OnnxRuntimeException or DllNotFoundException or ResultStoreException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ModelManifestException or OnnxRuntimeException or DllNotFoundException or ResultStoreException or DicomWebException)
         {
             return Fail(ex.Message, Failure);
         }

@@ -16,6 +16,7 @@ root.Subcommands.Add(HistoryCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(MergeCommand.Create());
 root.Subcommands.Add(BatchCommand.Create());
+root.Subcommands.Add(PullCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

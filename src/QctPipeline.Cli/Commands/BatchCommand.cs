@@ -43,7 +43,8 @@ internal static class BatchCommand
 {
     public static Command Create()
     {
-        var input = new Argument<string>("input") { Description = "A root folder (any layout) or a manifest .csv (columns path, patient_id, study_date)." };
+        var input = new Argument<string?>("input") { Description = "A root folder (any layout) or a manifest .csv (columns path, patient_id, study_date); not with --dicomweb.", Arity = ArgumentArity.ZeroOrOne };
+        var dicomWeb = new DicomWebArguments();
         var jobs = new Option<int>("--jobs") { Description = "Analysis workers (each holds its own model).", DefaultValueFactory = _ => 1 };
         var output = new Option<string>("--out") { Description = "Folder for the run log, the summary CSV and per-study results.", DefaultValueFactory = _ => "qct-batch" };
         var pseudonymize = new Option<bool>("--pseudonymize") { Description = "Research mode: PatientIDs replaced by the store's keyed pseudonyms in every output." };
@@ -56,14 +57,63 @@ internal static class BatchCommand
         command.Options.Add(pseudonymize);
         store.AddTo(command);
         model.AddTo(command);
-        command.SetAction(parsed => ExitCodes.Guard(() => Run(
-            parsed.GetValue(input)!,
-            Math.Clamp(parsed.GetValue(jobs), 1, 16),
-            Path.GetFullPath(parsed.GetValue(output)!),
-            parsed.GetValue(pseudonymize),
-            store.Path(parsed),
-            () => model.Load(parsed))));
+        dicomWeb.AddTo(command);
+        command.SetAction(parsed => ExitCodes.Guard(() =>
+        {
+            var outDirectory = Path.GetFullPath(parsed.GetValue(output)!);
+            var folder = parsed.GetValue(input);
+            if ((folder is null) == (parsed.GetValue(dicomWeb.Url) is null))
+            {
+                return ExitCodes.Fail("batch needs an input folder or manifest, or --dicomweb URL (not both)", ExitCodes.Usage);
+            }
+
+            if (folder is not null)
+            {
+                return Run(folder, Math.Clamp(parsed.GetValue(jobs), 1, 16), outDirectory, parsed.GetValue(pseudonymize), store.Path(parsed), () => model.Load(parsed));
+            }
+
+            using var client = dicomWeb.Client(parsed);
+            var cache = Path.Combine(outDirectory, "cache");
+            Directory.CreateDirectory(cache);
+            var pulled = DicomWebArguments.Pull(client, dicomWeb.SinceDate(parsed), parsed.GetValue(dicomWeb.Modality), cache, Console.WriteLine).GetAwaiter().GetResult();
+            var code = Run(cache, Math.Clamp(parsed.GetValue(jobs), 1, 16), outDirectory, parsed.GetValue(pseudonymize), store.Path(parsed), () => model.Load(parsed));
+            var pushed = Push(client, outDirectory);
+            Console.WriteLine($"{pulled.Count} stud(ies) from DICOMweb; SEG and SR of {pushed} stud(ies) stored back");
+            return code;
+        }));
         return command;
+    }
+
+    /// <summary>
+    /// STOW-RS of every study's SEG and SR not yet stored back; a `.pushed` marker after each success, so a rerun
+    /// stores only what a failed or killed run left. A refused study is reported and the others still go.
+    /// </summary>
+    private static int Push(Pacs.DicomWebClient client, string outDirectory)
+    {
+        var pushed = 0;
+        var studies = Path.Combine(outDirectory, "studies");
+        foreach (var folder in Directory.Exists(studies) ? Directory.GetDirectories(studies).Order(StringComparer.Ordinal).ToArray() : [])
+        {
+            var marker = Path.Combine(folder, ".pushed");
+            var files = new[] { "seg.dcm", "sr.dcm" }.Select(f => Path.Combine(folder, f)).Where(File.Exists).ToList();
+            if (files.Count == 0 || File.Exists(marker))
+            {
+                continue;
+            }
+
+            try
+            {
+                client.Store([.. files.Select(File.ReadAllBytes)], CancellationToken.None).GetAwaiter().GetResult();
+                File.WriteAllText(marker, string.Join('\n', files.Select(Path.GetFileName)) + "\n");
+                pushed++;
+            }
+            catch (Pacs.DicomWebException ex)
+            {
+                Console.Error.WriteLine($"qct: {Path.GetFileName(folder)}: not stored back: {ex.Message}");
+            }
+        }
+
+        return pushed;
     }
 
     private static int Run(string input, int jobs, string outDirectory, bool pseudonymize, string storePath, Func<SegmentationModel> loadModel)

@@ -12,9 +12,12 @@ public static class QctProcess
 {
     public static readonly string TestRunStore = Path.Combine(Path.GetTempPath(), $"qct-tests-{Environment.ProcessId}.sqlite");
 
-    public static QctResult Run(params string[] arguments)
+    public static QctResult Run(params string[] arguments) => Run(new Dictionary<string, string>(), arguments);
+
+    /// <summary>With extra environment variables (credentials, say), never put on the command line.</summary>
+    public static QctResult Run(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
-        using var process = Start(arguments);
+        using var process = Start(environment, arguments);
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
@@ -27,7 +30,9 @@ public static class QctProcess
     }
 
     /// <summary>Starts `qct` with its output redirected, for a test that stops it itself.</summary>
-    public static Process Start(params string[] arguments)
+    public static Process Start(params string[] arguments) => Start(new Dictionary<string, string>(), arguments);
+
+    private static Process Start(IReadOnlyDictionary<string, string> environment, string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -36,6 +41,11 @@ public static class QctProcess
             UseShellExecute = false,
         };
         start.Environment["QCT_DB"] = TestRunStore;
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "qct.dll"));
         foreach (var argument in arguments)
         {
