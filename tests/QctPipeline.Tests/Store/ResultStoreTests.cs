@@ -134,7 +134,7 @@ public sealed class ResultStoreTests
     }
 
     /// <summary>
-    /// A `qct merge` child process is killed with SIGKILL part-way through 3000 rows; the store it was writing must pass
+    /// A `qct merge` child process is killed with SIGKILL part-way through 6000 rows (30 transactions); the store it was writing must pass
     /// SQLite's integrity check, hold only whole, readable rows (whole batches), and a rerun must finish with all of them.
     /// </summary>
     [Fact]
@@ -143,20 +143,28 @@ public sealed class ResultStoreTests
         using var folder = new TempFolder();
         var source = folder.File("worker.sqlite");
         var target = folder.File("merged.sqlite");
-        const int total = 3000;
+        const int total = 6000;
         using (var worker = ResultStore.Open(source))
         {
             worker.UpsertAll([.. Enumerable.Range(0, total).Select(n => Full($"1.2.{n}") with { PatientId = $"P{n % 97}", VbmdMgPerCm3 = n })]);
         }
 
         long killedAt = -1;
-        foreach (var delayMs in new[] { 900, 600, 400, 250, 150 })
+        for (var attempt = 0; attempt < 3 && killedAt < 0; attempt++)
         {
             File.Delete(target);
-            using var merge = QctProcess.Start("merge", source, "--db", target);
-            Thread.Sleep(delayMs);
-            merge.Kill();
-            merge.WaitForExit();
+            using (var merge = QctProcess.Start("merge", source, "--db", target))
+            {
+                // Killed as soon as a first batch is committed: the rows written so far are seen by a reader.
+                while (!merge.HasExited && RowsSoFar(target) == 0)
+                {
+                    Thread.Sleep(5);
+                }
+
+                merge.Kill();
+                merge.WaitForExit();
+            }
+
             using var partial = ResultStore.Open(target);
             var count = partial.Count();
             Assert.Equal("ok", IntegrityCheck(target));
@@ -165,7 +173,6 @@ public sealed class ResultStoreTests
             if (count is > 0 and < total)
             {
                 killedAt = count;
-                break;
             }
         }
 
@@ -178,6 +185,28 @@ public sealed class ResultStoreTests
     }
 
     private static string IntegrityCheck(string path) => (string)Pragma(path, "integrity_check");
+
+    /// <summary>Rows a reader sees in a store another process is writing; 0 while it has none (or no table yet).</summary>
+    private static long RowsSoFar(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return 0;
+        }
+
+        try
+        {
+            using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT COUNT(*) FROM exams;";
+            return (long)command.ExecuteScalar()!;
+        }
+        catch (SqliteException)
+        {
+            return 0;
+        }
+    }
 
     private static long StoreSchemaVersion(string path) => (long)Pragma(path, "user_version");
 
