@@ -268,14 +268,15 @@ internal static class BatchCommand
         var html = Path.Combine(folder, "report.html");
         WriteAtomically(html, StudyReports.Html(report, loaded.Volume, analysis, exam, history, run.Pseudonymize ? patient : exam.PatientId));
         var outputs = new List<string> { result, html };
-        if (DicomOutputs.Segmentation(loaded, analysis, exam) is { } segmentation)
+        var pseudonym = run.Pseudonymize ? patient ?? "anonymous" : null;
+        if (DicomOutputs.Segmentation(loaded, analysis, exam, pseudonym) is { } segmentation)
         {
             var seg = Path.Combine(folder, "seg.dcm");
             segmentation.WriteFile(seg);
             outputs.Add(seg);
         }
 
-        if (DicomOutputs.MeasurementReport(loaded, exam, comparison) is { } measurementReport)
+        if (DicomOutputs.MeasurementReport(loaded, exam, comparison, pseudonym) is { } measurementReport)
         {
             var sr = Path.Combine(folder, "sr.dcm");
             measurementReport.WriteFile(sr);

@@ -13,7 +13,8 @@ namespace QctPipeline.Cli.Commands;
 internal static class DicomOutputs
 {
     /// <summary>L1 and the neighbours found (SNOMED CT codes of CID 7603 "Vertebra"); null when no body was segmented.</summary>
-    public static DicomWriter? Segmentation(LoadedSeries loaded, AnalysisResult analysis, ExamRecord exam)
+    /// <param name="pseudonym">Research mode: the patient is named by this alone.</param>
+    public static DicomWriter? Segmentation(LoadedSeries loaded, AnalysisResult analysis, ExamRecord exam, string? pseudonym)
     {
         var segmentation = analysis.Segmentation;
         var above = L1Report.AboveL1Name(segmentation) ?? "T12";
@@ -33,12 +34,12 @@ internal static class DicomOutputs
 
         var series = loaded.Series;
         var key = $"{series.SeriesInstanceUid}/{exam.SoftwareVersion}/{exam.ModelVersion}";
-        return DicomSegmentation.Build(Source(series), segments,
+        return DicomSegmentation.Build(Source(series, pseudonym), segments,
             Uid(key + "/seg-series"), Uid(key + "/seg"), exam.AnalysedAt, exam.SoftwareVersion);
     }
 
     /// <summary>The TID 1500 measurement report of the measured vertebra; null when nothing was measured.</summary>
-    public static DicomWriter? MeasurementReport(LoadedSeries loaded, ExamRecord exam, Comparison? comparison)
+    public static DicomWriter? MeasurementReport(LoadedSeries loaded, ExamRecord exam, Comparison? comparison, string? pseudonym)
     {
         if (exam.VbmdMgPerCm3 is not { } vbmd || exam.MeasuredLevel is not { } level || Snomed(level) is not { } site)
         {
@@ -85,16 +86,17 @@ internal static class DicomOutputs
 
         var series = loaded.Series;
         var key = $"{series.SeriesInstanceUid}/{exam.SoftwareVersion}/{exam.ModelVersion}";
-        return DicomMeasurementReport.Build(Source(series), new MeasurementReportContent(new CodedConcept(site.Value, "SCT", site.Meaning), $"{level} trabecular bone", Uid(key + "/tracking"), items), Uid(key + "/sr-series"), Uid(key + "/sr"), exam.AnalysedAt, exam.SoftwareVersion);
+        return DicomMeasurementReport.Build(Source(series, pseudonym), new MeasurementReportContent(new CodedConcept(site.Value, "SCT", site.Meaning), $"{level} trabecular bone", Uid(key + "/tracking"), items), Uid(key + "/sr-series"), Uid(key + "/sr"), exam.AnalysedAt, exam.SoftwareVersion);
     }
 
-    private static SegmentationSource Source(SeriesCandidate series) => new(
+    private static SegmentationSource Source(SeriesCandidate series, string? pseudonym) => new(
         series.Frames[0].Header,
         series.SeriesInstanceUid,
         [.. series.Frames
             .Select(f => (f.Header.GetString(DicomTag.SopClassUid) ?? string.Empty, f.Header.GetString(DicomTag.SopInstanceUid) ?? string.Empty))
             .Where(i => i.Item2.Length > 0)
-            .Distinct()]);
+            .Distinct()],
+        pseudonym);
 
     /// <summary>A UID under 2.25 from a SHA-256 of the text (PS3.5 B.2: a UUID-sized integer).</summary>
     public static string Uid(string text) =>

@@ -50,10 +50,6 @@ public static class DicomMeasurementReport
             .Add(new DicomTag(0x0008, 0x0090), DicomVR.PN, Copy(new DicomTag(0x0008, 0x0090)))
             .Add(DicomTag.SeriesDescription, DicomVR.LO, "QctPipeline bone density report")
             .AddSequence(new DicomTag(0x0008, 0x1111))
-            .Add(DicomTag.PatientName, DicomVR.PN, Copy(DicomTag.PatientName))
-            .Add(DicomTag.PatientId, DicomVR.LO, Copy(DicomTag.PatientId))
-            .Add(DicomTag.PatientBirthDate, DicomVR.DA, Copy(DicomTag.PatientBirthDate))
-            .Add(DicomTag.PatientSex, DicomVR.CS, Copy(DicomTag.PatientSex))
             .Add(new DicomTag(0x0018, 0x1020), DicomVR.LO, softwareVersion)
             .Add(DicomTag.StudyInstanceUid, DicomVR.UI, Copy(DicomTag.StudyInstanceUid))
             .Add(DicomTag.SeriesInstanceUid, DicomVR.UI, seriesInstanceUid)
@@ -70,6 +66,7 @@ public static class DicomMeasurementReport
             .AddSequence(new DicomTag(0x0040, 0xA504), new DicomWriter()
                 .Add(new DicomTag(0x0008, 0x0105), DicomVR.CS, "DCMR")
                 .Add(new DicomTag(0x0040, 0xDB00), DicomVR.CS, "1500"));
+        source.AddPatient(writer);
 
         var group = new List<DicomWriter>
         {

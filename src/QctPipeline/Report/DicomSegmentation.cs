@@ -8,8 +8,25 @@ namespace QctPipeline.Report;
 /// <summary>One segment of a DICOM SEG: its label, its SNOMED CT type (CID 7603 "Vertebra") and its mask.</summary>
 public sealed record SegmentMask(string Label, string SnomedCode, string CodeMeaning, Mask Mask);
 
-/// <summary>The source series a SEG refers to: its header (patient, study, frame of reference) and its instances.</summary>
-public sealed record SegmentationSource(DicomDataset Header, string SeriesInstanceUid, IReadOnlyList<(string SopClassUid, string SopInstanceUid)> Instances);
+/// <summary>
+/// The source series a SEG or SR refers to: its header (patient, study, frame of reference) and its instances. With a
+/// pseudonym (research mode) the patient is named by it alone: no name, ID, birth date or sex of the source is copied.
+/// </summary>
+public sealed record SegmentationSource(DicomDataset Header, string SeriesInstanceUid, IReadOnlyList<(string SopClassUid, string SopInstanceUid)> Instances, string? Pseudonym = null)
+{
+    /// <summary>The Patient module: the source's, or only the pseudonym.</summary>
+    public DicomWriter AddPatient(DicomWriter writer) => Pseudonym is { } pseudonym
+        ? writer
+            .Add(DicomTag.PatientName, DicomVR.PN, pseudonym)
+            .Add(DicomTag.PatientId, DicomVR.LO, pseudonym)
+            .Add(DicomTag.PatientBirthDate, DicomVR.DA, string.Empty)
+            .Add(DicomTag.PatientSex, DicomVR.CS, string.Empty)
+        : writer
+            .Add(DicomTag.PatientName, DicomVR.PN, Header.GetString(DicomTag.PatientName) ?? string.Empty)
+            .Add(DicomTag.PatientId, DicomVR.LO, Header.GetString(DicomTag.PatientId) ?? string.Empty)
+            .Add(DicomTag.PatientBirthDate, DicomVR.DA, Header.GetString(DicomTag.PatientBirthDate) ?? string.Empty)
+            .Add(DicomTag.PatientSex, DicomVR.CS, Header.GetString(DicomTag.PatientSex) ?? string.Empty);
+}
 
 /// <summary>
 /// A DICOM Segmentation (PS3.3 A.51, binary) of the vertebral bodies found: the patient and study of the source, its
@@ -54,10 +71,6 @@ public static class DicomSegmentation
             .Add(new DicomTag(0x0008, 0x0090), DicomVR.PN, Copy(new DicomTag(0x0008, 0x0090)) ?? string.Empty)
             .Add(DicomTag.SeriesDescription, DicomVR.LO, "QctPipeline vertebral bodies")
             .Add(DicomTag.ManufacturerModelName, DicomVR.LO, "QctPipeline")
-            .Add(DicomTag.PatientName, DicomVR.PN, Copy(DicomTag.PatientName) ?? string.Empty)
-            .Add(DicomTag.PatientId, DicomVR.LO, Copy(DicomTag.PatientId) ?? string.Empty)
-            .Add(DicomTag.PatientBirthDate, DicomVR.DA, Copy(DicomTag.PatientBirthDate) ?? string.Empty)
-            .Add(DicomTag.PatientSex, DicomVR.CS, Copy(DicomTag.PatientSex) ?? string.Empty)
             .Add(DicomTag.DeviceSerialNumber, DicomVR.LO, "1")
             .Add(new DicomTag(0x0018, 0x1020), DicomVR.LO, softwareVersion)
             .Add(DicomTag.StudyInstanceUid, DicomVR.UI, Copy(DicomTag.StudyInstanceUid) ?? string.Empty)
@@ -81,6 +94,7 @@ public static class DicomSegmentation
             .Add(new DicomTag(0x0070, 0x0080), DicomVR.CS, "VERTEBRAE")
             .Add(new DicomTag(0x0070, 0x0081), DicomVR.LO, "Vertebral bodies found by the QctPipeline L1 model")
             .Add(new DicomTag(0x0070, 0x0084), DicomVR.PN, "QctPipeline");
+        source.AddPatient(writer);
 
         writer.AddSequence(new DicomTag(0x0008, 0x1115), new DicomWriter()
             .AddSequence(new DicomTag(0x0008, 0x114A), [.. source.Instances.Select(i => new DicomWriter()

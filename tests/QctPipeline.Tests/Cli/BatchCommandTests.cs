@@ -23,7 +23,12 @@ public sealed class BatchCommandTests
         Assert.Equal(6, studies.Count);
         Assert.All(studies, l => Assert.Equal("ok", l.GetProperty("status").GetString()));
         Assert.All(studies, l => Assert.StartsWith("P-", l.GetProperty("patient").GetString(), StringComparison.Ordinal));
-        Assert.Equal(6, Directory.EnumerateFiles(Path.Combine(output, "studies"), "result.json", SearchOption.AllDirectories).Count());
+        foreach (var name in new[] { "result.json", "report.html", "seg.dcm", "sr.dcm" })
+        {
+            Assert.Equal(6, Directory.EnumerateFiles(Path.Combine(output, "studies"), name, SearchOption.AllDirectories).Count());
+        }
+
+        Assert.True(File.Exists(Path.Combine(output, "index.html")));
         var summary = File.ReadAllText(Path.Combine(output, "summary.csv"));
         var rows = summary.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(7, rows.Length);
@@ -37,11 +42,26 @@ public sealed class BatchCommandTests
         using var results = ResultStore.Open(store);
         Assert.Equal(6, results.Count());
 
-        var pseudonymized = QctProcess.Run("batch", RepositoryFiles.Path("sample-dicom"), "--out", folder.File("research"), "--db", store, "--pseudonymize");
+        var pseudonymized = QctProcess.Run("batch", RepositoryFiles.Path("sample-dicom"), "--out", folder.File("research"), "--db", folder.File("research.sqlite"), "--pseudonymize");
         Assert.True(pseudonymized.ExitCode == 0, pseudonymized.Error);
         var research = File.ReadAllText(Path.Combine(folder.File("research"), "summary.csv"));
         Assert.DoesNotContain("SAMPLE-", research, StringComparison.Ordinal);
-        Assert.Contains(results.Pseudonym("SAMPLE-A"), research, StringComparison.Ordinal);
+        using (var researchStore = ResultStore.Open(folder.File("research.sqlite")))
+        {
+            Assert.Contains(researchStore.Pseudonym("SAMPLE-A"), research, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(6, Directory.EnumerateFiles(folder.File("research"), "sr.dcm", SearchOption.AllDirectories).Count());
+
+        // Research outputs name no patient: no ID, name or birth date (1961-05-02 is patient A's) in any file.
+        Assert.All(Directory.EnumerateFiles(folder.File("research"), "*", SearchOption.AllDirectories), file =>
+        {
+            var text = System.Text.Encoding.Latin1.GetString(File.ReadAllBytes(file));
+            Assert.DoesNotContain("SAMPLE-A", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("SAMPLE^A", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("19610502", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("1961-05-02", text, StringComparison.Ordinal);
+        });
     }
 
     [Fact]
