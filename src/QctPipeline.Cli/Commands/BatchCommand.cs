@@ -45,6 +45,9 @@ internal static class BatchCommand
     {
         var input = new Argument<string?>("input") { Description = "A root folder (any layout) or a manifest .csv (columns path, patient_id, study_date); not with --dicomweb.", Arity = ArgumentArity.ZeroOrOne };
         var dicomWeb = new DicomWebArguments();
+        var shard = new Option<string?>("--shard") { Description = "K/N: take only shard K (0-based) of N, by a hash of each study's key; N alone takes K from $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the studies this run (shard) would take and process nothing." };
+        var json = new Option<bool>("--json") { Description = "With --dry-run: print them as a JSON array of paths." };
         var jobs = new Option<int>("--jobs") { Description = "Analysis workers (each holds its own model).", DefaultValueFactory = _ => 1 };
         var output = new Option<string>("--out") { Description = "Folder for the run log, the summary CSV and per-study results.", DefaultValueFactory = _ => "qct-batch" };
         var pseudonymize = new Option<bool>("--pseudonymize") { Description = "Research mode: PatientIDs replaced by the store's keyed pseudonyms in every output." };
@@ -58,6 +61,9 @@ internal static class BatchCommand
         store.AddTo(command);
         model.AddTo(command);
         dicomWeb.AddTo(command);
+        command.Options.Add(shard);
+        command.Options.Add(dryRun);
+        command.Options.Add(json);
         command.SetAction(parsed => ExitCodes.Guard(() =>
         {
             var outDirectory = Path.GetFullPath(parsed.GetValue(output)!);
@@ -67,21 +73,50 @@ internal static class BatchCommand
                 return ExitCodes.Fail("batch needs an input folder or manifest, or --dicomweb URL (not both)", ExitCodes.Usage);
             }
 
+            var (part, problem) = parsed.GetValue(shard) is { } text ? Shard.Parse(text) : (new Shard(0, 1), null);
+            if (part is null)
+            {
+                return ExitCodes.Fail(problem!, ExitCodes.Usage);
+            }
+
+            if (parsed.GetValue(dryRun))
+            {
+                return folder is null ? ExitCodes.Fail("--dry-run needs an input folder or manifest", ExitCodes.Usage) : DryRun(folder, part, parsed.GetValue(json));
+            }
+
             if (folder is not null)
             {
-                return Run(folder, Math.Clamp(parsed.GetValue(jobs), 1, 16), outDirectory, parsed.GetValue(pseudonymize), store.Path(parsed), () => model.Load(parsed));
+                return Run(folder, part, Math.Clamp(parsed.GetValue(jobs), 1, 16), outDirectory, parsed.GetValue(pseudonymize), store.Path(parsed), () => model.Load(parsed));
             }
 
             using var client = dicomWeb.Client(parsed);
             var cache = Path.Combine(outDirectory, "cache");
             Directory.CreateDirectory(cache);
             var pulled = DicomWebArguments.Pull(client, dicomWeb.SinceDate(parsed), parsed.GetValue(dicomWeb.Modality), cache, Console.WriteLine).GetAwaiter().GetResult();
-            var code = Run(cache, Math.Clamp(parsed.GetValue(jobs), 1, 16), outDirectory, parsed.GetValue(pseudonymize), store.Path(parsed), () => model.Load(parsed));
+            var code = Run(cache, part, Math.Clamp(parsed.GetValue(jobs), 1, 16), outDirectory, parsed.GetValue(pseudonymize), store.Path(parsed), () => model.Load(parsed));
             var pushed = Push(client, outDirectory);
             Console.WriteLine($"{pulled.Count} stud(ies) from DICOMweb; SEG and SR of {pushed} stud(ies) stored back");
             return code;
         }));
         return command;
+    }
+
+    /// <summary>The paths a shard would take: a manifest's folders as listed (unsurveyed), or a root folder's studies (the folder of each chosen series' first file).</summary>
+    private static int DryRun(string input, Shard shard, bool json)
+    {
+        IReadOnlyList<string> paths = BatchInputs.IsManifest(input)
+            ? BatchInputs.ManifestFolders(input, shard)
+            : [.. BatchInputs.Discover(input, new IngestOptions(), shard).Studies.Select(s => s.Series is { } series ? Path.GetDirectoryName(series.Frames[0].FilePath)! : s.Source)];
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(paths));
+        }
+        else
+        {
+            paths.ToList().ForEach(Console.WriteLine);
+        }
+
+        return ExitCodes.Ok;
     }
 
     /// <summary>
@@ -116,11 +151,11 @@ internal static class BatchCommand
         return pushed;
     }
 
-    private static int Run(string input, int jobs, string outDirectory, bool pseudonymize, string storePath, Func<SegmentationModel> loadModel)
+    private static int Run(string input, Shard shard, int jobs, string outDirectory, bool pseudonymize, string storePath, Func<SegmentationModel> loadModel)
     {
         var clock = Stopwatch.StartNew();
         var ingest = new IngestOptions();
-        var (studies, problems) = BatchInputs.Discover(input, ingest);
+        var (studies, problems) = BatchInputs.Discover(input, ingest, shard);
         using var store = ResultStore.Open(storePath);
         Directory.CreateDirectory(Path.Combine(outDirectory, "logs"));
         var logPath = Path.Combine(outDirectory, "logs", $"run-{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Environment.ProcessId}.ndjson");

@@ -4,6 +4,40 @@ using QctPipeline.Ingest;
 
 namespace QctPipeline.Cli.Commands;
 
+/// <summary>
+/// Worker K of N (0-based): takes the manifest rows, or the studies of a folder, whose key hashes to K modulo N — a
+/// deterministic split with no coordinator, so N independent workers share the work and together cover it.
+/// </summary>
+internal sealed record Shard(int Index, int Count)
+{
+    public bool Takes(string key) => Count <= 1 || (int)(BitConverter.ToUInt64(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(key)), 0) % (ulong)Count) == Index;
+
+    /// <summary>
+    /// "K/N", or "N" with K from $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX (a SLURM array task, a Kubernetes
+    /// Indexed Job pod); null with the reason when it is not one of those.
+    /// </summary>
+    public static (Shard? Shard, string? Problem) Parse(string text)
+    {
+        var parts = text.Split('/');
+        var countText = parts[^1];
+        var indexText = parts.Length == 2 ? parts[0]
+            : Environment.GetEnvironmentVariable("SLURM_ARRAY_TASK_ID") ?? Environment.GetEnvironmentVariable("JOB_COMPLETION_INDEX");
+        if (parts.Length > 2 || !int.TryParse(countText, NumberStyles.None, CultureInfo.InvariantCulture, out var count) || count < 1)
+        {
+            return (null, $"--shard {text}: expected K/N (0 ≤ K < N) or N");
+        }
+
+        if (indexText is null)
+        {
+            return (null, $"--shard {text}: no K given and neither SLURM_ARRAY_TASK_ID nor JOB_COMPLETION_INDEX is set");
+        }
+
+        return int.TryParse(indexText, NumberStyles.None, CultureInfo.InvariantCulture, out var index) && index < count
+            ? (new Shard(index, count), null)
+            : (null, $"--shard {text}: shard index {indexText} is not 0…{count - 1}");
+    }
+}
+
 /// <summary>One study a batch will take: where it came from, the series chosen (or why none), and a manifest's overrides.</summary>
 internal sealed record BatchStudy(string Key, string Source, SeriesCandidate? Series, string? Problem, string? PatientIdOverride, DateOnly? StudyDateOverride);
 
@@ -17,11 +51,14 @@ internal sealed record BatchProblem(string Path, string Reason, bool Ignored = f
 /// </summary>
 internal static class BatchInputs
 {
-    public static (IReadOnlyList<BatchStudy> Studies, IReadOnlyList<BatchProblem> Problems) Discover(string input, IngestOptions options)
+    /// <summary>Whether the input names a manifest (a .csv file) rather than a root folder.</summary>
+    public static bool IsManifest(string input) => File.Exists(input) && input.EndsWith(".csv", StringComparison.OrdinalIgnoreCase);
+
+    public static (IReadOnlyList<BatchStudy> Studies, IReadOnlyList<BatchProblem> Problems) Discover(string input, IngestOptions options, Shard shard)
     {
-        if (File.Exists(input) && input.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+        if (IsManifest(input))
         {
-            return FromManifest(input, options);
+            return FromManifest(input, options, shard);
         }
 
         if (!Directory.Exists(input))
@@ -32,7 +69,7 @@ internal static class BatchInputs
         var studies = new List<BatchStudy>();
         var problems = new List<BatchProblem>();
         Survey(input, input, null, null, options, studies, problems);
-        return (InDateOrder(studies), problems);
+        return (InDateOrder([.. studies.Where(study => shard.Takes(study.Key))]), problems);
     }
 
     /// <summary>Oldest study first (then by key), so each follow-up is analysed after its baseline and its report compares them.</summary>
@@ -60,7 +97,13 @@ internal static class BatchInputs
         }
     }
 
-    private static (IReadOnlyList<BatchStudy> Studies, IReadOnlyList<BatchProblem> Problems) FromManifest(string manifest, IngestOptions options)
+    /// <summary>The folders a shard of a manifest takes, as full paths, without surveying them.</summary>
+    public static IReadOnlyList<string> ManifestFolders(string manifest, Shard shard) => [.. ManifestRows(manifest)
+        .Select(row => row.Folder)
+        .OfType<string>()
+        .Where(shard.Takes)];
+
+    private static IEnumerable<(int Line, string? Folder, string[] Row, string[] Header)> ManifestRows(string manifest)
     {
         var rows = ParseCsv(File.ReadAllText(manifest, Encoding.UTF8));
         if (rows.Count == 0 || !rows[0].Contains("path"))
@@ -68,25 +111,37 @@ internal static class BatchInputs
             throw new InvalidDataException($"{manifest}: a manifest needs a header row with a 'path' column (and optionally patient_id, study_date)");
         }
 
-        var header = rows[0];
-        int Column(string name) => Array.IndexOf(header, name);
-        var (pathColumn, patientColumn, dateColumn) = (Column("path"), Column("patient_id"), Column("study_date"));
+        var pathColumn = Array.IndexOf(rows[0], "path");
         var baseFolder = Path.GetDirectoryName(Path.GetFullPath(manifest))!;
-        var studies = new List<BatchStudy>();
-        var problems = new List<BatchProblem>();
         for (var line = 1; line < rows.Count; line++)
         {
-            var row = rows[line];
+            var path = pathColumn < rows[line].Length && rows[line][pathColumn].Length > 0 ? rows[line][pathColumn] : null;
+            yield return (line, path is null ? null : Path.GetFullPath(Path.Combine(baseFolder, path)), rows[line], rows[0]);
+        }
+    }
+
+    private static (IReadOnlyList<BatchStudy> Studies, IReadOnlyList<BatchProblem> Problems) FromManifest(string manifest, IngestOptions options, Shard shard)
+    {
+        var studies = new List<BatchStudy>();
+        var problems = new List<BatchProblem>();
+        foreach (var (line, folder, row, header) in ManifestRows(manifest))
+        {
+            int Column(string name) => Array.IndexOf(header, name);
             string? Field(int column) => column >= 0 && column < row.Length && row[column].Length > 0 ? row[column] : null;
             var where = $"{manifest}:{line + 1}";
-            if (Field(pathColumn) is not { } path)
+            if (folder is null)
             {
                 problems.Add(new BatchProblem(where, "no path"));
                 continue;
             }
 
+            if (!shard.Takes(folder))
+            {
+                continue;
+            }
+
             DateOnly? date = null;
-            if (Field(dateColumn) is { } text)
+            if (Field(Column("study_date")) is { } text)
             {
                 if (!DateOnly.TryParseExact(text, ["yyyy-MM-dd", "yyyyMMdd"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
                 {
@@ -97,14 +152,13 @@ internal static class BatchInputs
                 date = parsed;
             }
 
-            var folder = Path.GetFullPath(Path.Combine(baseFolder, path));
             if (!Directory.Exists(folder) && !File.Exists(folder))
             {
-                studies.Add(new BatchStudy("folder:" + folder, where, null, $"{folder}: no such folder", Field(patientColumn), date));
+                studies.Add(new BatchStudy("folder:" + folder, where, null, $"{folder}: no such folder", Field(Column("patient_id")), date));
                 continue;
             }
 
-            Survey(folder, where, Field(patientColumn), date, options, studies, problems);
+            Survey(folder, where, Field(Column("patient_id")), date, options, studies, problems);
         }
 
         return (InDateOrder(studies), problems);

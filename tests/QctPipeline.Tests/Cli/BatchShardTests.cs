@@ -1,0 +1,50 @@
+using System.Text.Json;
+
+namespace QctPipeline.Tests.Cli;
+
+/// <summary>`qct batch --shard K/N --dry-run --json`: N workers split a manifest with no coordinator.</summary>
+public sealed class BatchShardTests
+{
+    [Fact]
+    public void Shards_of_a_manifest_are_disjoint_and_cover_it()
+    {
+        using var folder = new TempFolder();
+        var manifest = folder.File("manifest.csv");
+        var rows = Enumerable.Range(0, 60).Select(n => folder.File($"studies/s{n:D3}")).ToList();
+        File.WriteAllText(manifest, "path,patient_id,study_date\r\n" + string.Concat(rows.Select((path, n) => $"\"{path}\",P{n},2025-01-{1 + (n % 28):D2}\r\n")));
+
+        var shards = Enumerable.Range(0, 4).Select(k =>
+        {
+            var result = QctProcess.Run("batch", manifest, "--shard", $"{k}/4", "--dry-run", "--json");
+            Assert.True(result.ExitCode == 0, result.Error);
+            return JsonSerializer.Deserialize<string[]>(result.Output)!;
+        }).ToList();
+
+        Assert.Equal(rows.Order(StringComparer.Ordinal), shards.SelectMany(s => s).Order(StringComparer.Ordinal));
+        Assert.All(shards, shard => Assert.InRange(shard.Length, 5, 25));
+
+        // A SLURM array task (or a Kubernetes Indexed Job pod) names its shard through the environment.
+        var fromEnvironment = QctProcess.Run(new Dictionary<string, string> { ["SLURM_ARRAY_TASK_ID"] = "2" }, "batch", manifest, "--shard", "4", "--dry-run", "--json");
+        Assert.Equal(shards[2], JsonSerializer.Deserialize<string[]>(fromEnvironment.Output));
+        var fromIndexedJob = QctProcess.Run(new Dictionary<string, string> { ["JOB_COMPLETION_INDEX"] = "3" }, "batch", manifest, "--shard", "4", "--dry-run", "--json");
+        Assert.Equal(shards[3], JsonSerializer.Deserialize<string[]>(fromIndexedJob.Output));
+    }
+
+    [Theory]
+    [InlineData("4/4")]
+    [InlineData("x/4")]
+    [InlineData("1/0")]
+    [InlineData("1/2/3")]
+    public void A_bad_shard_is_a_usage_error_in_one_line(string shard)
+    {
+        using var folder = new TempFolder();
+        var manifest = folder.File("manifest.csv");
+        File.WriteAllText(manifest, "path\r\na\r\n");
+
+        var result = QctProcess.Run("batch", manifest, "--shard", shard, "--dry-run");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"--shard {shard}", result.Error, StringComparison.Ordinal);
+        Assert.Single(result.Error.Trim().Split('\n'));
+    }
+}
