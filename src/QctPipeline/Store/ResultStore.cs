@@ -121,6 +121,25 @@ public sealed class ResultStore : IDisposable
         }
     }
 
+    /// <summary>Each series' newest analysis, by patient and date: what a cohort export takes.</summary>
+    public IReadOnlyList<ExamRecord> Newest()
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT * FROM exams e
+            WHERE id = (SELECT id FROM exams n WHERE n.series_uid = e.series_uid ORDER BY analysed_at DESC, id DESC LIMIT 1)
+            ORDER BY patient_id, study_date, series_uid
+            """;
+        using var reader = command.ExecuteReader();
+        var exams = new List<ExamRecord>();
+        while (reader.Read())
+        {
+            exams.Add(Read(reader));
+        }
+
+        return exams;
+    }
+
     /// <summary>Every row (every series and version), in the order they were stored.</summary>
     public IReadOnlyList<ExamRecord> All()
     {
