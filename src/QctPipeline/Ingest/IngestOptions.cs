@@ -15,6 +15,12 @@ public sealed record IngestOptions
     public int MaxParallelism { get; init; } = Environment.ProcessorCount;
 
     /// <summary>
+    /// The most voxels a series may claim (rows × columns × slices) before anything is allocated: 1.2 G voxels is
+    /// 4.8 GB of HU, a 1024² series of 1100 slices. A header claiming 65535 × 65535 is refused, not attempted.
+    /// </summary>
+    public long MaxVoxels { get; init; } = 1_200_000_000;
+
+    /// <summary>
     /// Relative deviation of a gap from the median gap above which spacing counts as uneven and the volume is
     /// resampled onto an even grid (dcm2niix's "_Eq" treatment); below it the differences are rounding in the positions.
     /// </summary>

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Numerics.Tensors;
 using QctPipeline.Dicom;
 using QctPipeline.Dicom.Codecs;
@@ -27,6 +28,13 @@ public static class VolumeLoader
         var isCt = series.Metadata.Modality == "CT";
         var floor = isCt ? AirHu : float.NegativeInfinity;
         var paddingFill = isCt ? AirHu : 0f;
+        var claimed = (long)series.Rows * series.Columns * series.Frames.Count;
+        if (claimed > options.MaxVoxels || claimed > Array.MaxLength)
+        {
+            throw new DicomFormatException(string.Create(CultureInfo.InvariantCulture,
+                $"series {series.Label} claims {series.Columns}x{series.Rows}x{series.Frames.Count} = {claimed:N0} voxels, more than the {Math.Min(options.MaxVoxels, Array.MaxLength):N0} allowed: not loaded"));
+        }
+
         var sliceLength = series.Rows * series.Columns;
         var stack = GC.AllocateUninitializedArray<float>(series.Frames.Count * sliceLength);
         var warnings = new ConcurrentBag<string>();
