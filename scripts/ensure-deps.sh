@@ -9,6 +9,7 @@ if [ "${QCT_WITH_TEST_TOOLS:-0}" = 1 ]; then
   command -v dcmdump >/dev/null 2>&1 || need_apt+=(dcmtk)
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
   [ -f /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || need_apt+=(orthanc orthanc-dicomweb)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 fi
 
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -208,7 +208,8 @@ internal static class BatchCommand
         WriteAtomically(Path.Combine(outDirectory, "index.html"), CohortIndex(rows, outDirectory));
         Console.WriteLine(run.Describe(clock.Elapsed));
         Console.WriteLine($"log {logPath}; summary {summary}; store {store.Path}");
-        return run.Analysed + run.Skipped == 0 ? ExitCodes.Failure : ExitCodes.Ok;
+        // An empty shard has nothing to do and is no failure; a batch that found studies and could use none is.
+        return studies.Count > 0 && run.Analysed + run.Skipped == 0 ? ExitCodes.Failure : ExitCodes.Ok;
     }
 
     private static void RunPipeline(IReadOnlyList<BatchStudy> studies, List<SegmentationModel> models, ModelManifest manifest, IngestOptions ingest, string outDirectory, RunState run, Action<BatchLogLine> progress)

@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 using QctPipeline.Domain;
 
 namespace QctPipeline.Store;
@@ -18,10 +20,10 @@ public sealed class ResultStoreException(string message, Exception? inner = null
 /// </summary>
 public sealed class ResultStore : IDisposable
 {
-    private readonly SqliteConnection connection;
+    private readonly DbConnection connection;
     private readonly byte[] pseudonymKey;
 
-    private ResultStore(string path, SqliteConnection connection, byte[] pseudonymKey)
+    private ResultStore(string path, DbConnection connection, byte[] pseudonymKey)
     {
         Path = path;
         this.connection = connection;
@@ -49,8 +51,17 @@ public sealed class ResultStore : IDisposable
         return System.IO.Path.Combine(data, "qctpipeline", "results.sqlite");
     }
 
-    /// <summary>Opens (creating the file and its folder if needed) and migrates the store.</summary>
-    public static ResultStore Open(string path)
+    /// <summary>
+    /// Opens and migrates the store: an SQLite file (created with its folder if needed), or a PostgreSQL database named
+    /// by a postgres:// URL shared by many workers. The URL carries no password: it comes from $QCT_DB_PASSWORD or a
+    /// file named by $QCT_DB_PASSWORD_FILE, and no message ever shows it.
+    /// </summary>
+    public static ResultStore Open(string pathOrUrl) =>
+        pathOrUrl.StartsWith("postgres://", StringComparison.Ordinal) || pathOrUrl.StartsWith("postgresql://", StringComparison.Ordinal)
+            ? OpenPostgres(pathOrUrl)
+            : OpenSqlite(pathOrUrl);
+
+    private static ResultStore OpenSqlite(string path)
     {
         var fullPath = System.IO.Path.GetFullPath(path);
         SqliteConnection? connection = null;
@@ -68,7 +79,7 @@ public sealed class ResultStore : IDisposable
             Execute(connection, "PRAGMA busy_timeout = 30000;");
             Execute(connection, "PRAGMA journal_mode = WAL;");
             Execute(connection, "PRAGMA synchronous = FULL;");
-            StoreSchema.Migrate(connection, fullPath);
+            StoreSchema.Migrate(connection, StoreSchema.Dialect.Sqlite, fullPath);
             var key = PseudonymKey(connection);
             return new ResultStore(fullPath, connection, key);
         }
@@ -76,6 +87,49 @@ public sealed class ResultStore : IDisposable
         {
             connection?.Dispose();
             throw new ResultStoreException($"{fullPath}: results store unusable: {OneLine(ex.Message)}", ex);
+        }
+        catch (ResultStoreException)
+        {
+            connection?.Dispose();
+            throw;
+        }
+    }
+
+    private static ResultStore OpenPostgres(string url)
+    {
+        var uri = new Uri(url);
+        var shown = new UriBuilder(uri) { Password = string.Empty }.Uri.AbsoluteUri;
+        if (uri.UserInfo.Contains(':', StringComparison.Ordinal))
+        {
+            throw new ResultStoreException($"{shown}: a password in the --db URL is refused (it would show in process lists); use $QCT_DB_PASSWORD or $QCT_DB_PASSWORD_FILE");
+        }
+
+        var password = Environment.GetEnvironmentVariable("QCT_DB_PASSWORD")
+            ?? (Environment.GetEnvironmentVariable("QCT_DB_PASSWORD_FILE") is { } file ? File.ReadLines(file).FirstOrDefault() : null);
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host,
+            Port = uri.IsDefaultPort || uri.Port < 0 ? 5432 : uri.Port,
+            Database = uri.AbsolutePath.Trim('/') is { Length: > 0 } database ? Uri.UnescapeDataString(database) : "postgres",
+            Username = Uri.UnescapeDataString(uri.UserInfo),
+            Password = password,
+            Pooling = false,
+            Timeout = 30,
+            CommandTimeout = 60,
+        };
+        NpgsqlConnection? connection = null;
+        try
+        {
+            connection = new NpgsqlConnection(builder.ConnectionString);
+            connection.Open();
+            StoreSchema.Migrate(connection, StoreSchema.Dialect.Postgres, shown);
+            var key = PseudonymKey(connection);
+            return new ResultStore(shown, connection, key);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException)
+        {
+            connection?.Dispose();
+            throw new ResultStoreException($"{shown}: results store unusable: {OneLine(ex.Message)}", ex);
         }
         catch (ResultStoreException)
         {
@@ -107,7 +161,10 @@ public sealed class ResultStore : IDisposable
                 command.Parameters.Clear();
                 foreach (var (column, value) in Values(exam))
                 {
-                    command.Parameters.AddWithValue("$" + column, value ?? DBNull.Value);
+                    var parameter = command.CreateParameter();
+                    parameter.ParameterName = "@" + column;
+                    parameter.Value = value ?? DBNull.Value;
+                    command.Parameters.Add(parameter);
                 }
 
                 command.ExecuteNonQuery();
@@ -115,7 +172,7 @@ public sealed class ResultStore : IDisposable
 
             transaction.Commit();
         }
-        catch (SqliteException ex)
+        catch (DbException ex)
         {
             throw new ResultStoreException($"{Path}: could not store series {current}: {OneLine(ex.Message)}", ex);
         }
@@ -159,23 +216,23 @@ public sealed class ResultStore : IDisposable
     public IReadOnlyList<ExamRecord> History(string patientId) =>
         Query("""
             SELECT * FROM exams e
-            WHERE patient_id = $key
+            WHERE patient_id = @key
               AND id = (SELECT id FROM exams n WHERE n.series_uid = e.series_uid ORDER BY analysed_at DESC, id DESC LIMIT 1)
             ORDER BY study_date, analysed_at, id
             """, patientId);
 
     /// <summary>The newest analysis of a series, or null.</summary>
     public ExamRecord? Series(string seriesInstanceUid) =>
-        Query("SELECT * FROM exams WHERE series_uid = $key ORDER BY analysed_at DESC, id DESC LIMIT 1", seriesInstanceUid).FirstOrDefault();
+        Query("SELECT * FROM exams WHERE series_uid = @key ORDER BY analysed_at DESC, id DESC LIMIT 1", seriesInstanceUid).FirstOrDefault();
 
     /// <summary>Whether the series is stored with this software and model version (a batch skips it).</summary>
     public bool Contains(string seriesInstanceUid, string softwareVersion, string? modelVersion)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM exams WHERE series_uid = $series AND software_version = $software AND model_version = $model";
-        command.Parameters.AddWithValue("$series", seriesInstanceUid);
-        command.Parameters.AddWithValue("$software", softwareVersion);
-        command.Parameters.AddWithValue("$model", modelVersion ?? string.Empty);
+        command.CommandText = "SELECT COUNT(*) FROM exams WHERE series_uid = @series AND software_version = @software AND model_version = @model";
+        AddParameter(command, "@series", seriesInstanceUid);
+        AddParameter(command, "@software", softwareVersion);
+        AddParameter(command, "@model", modelVersion ?? string.Empty);
         return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) > 0;
     }
 
@@ -200,7 +257,7 @@ public sealed class ResultStore : IDisposable
 
     private static readonly string UpsertSql = $"""
         INSERT INTO exams ({string.Join(", ", Columns)})
-        VALUES ({string.Join(", ", Columns.Select(c => "$" + c))})
+        VALUES ({string.Join(", ", Columns.Select(c => "@" + c))})
         ON CONFLICT (series_uid, software_version, model_version) DO UPDATE SET
         {string.Join(",\n", Columns.Where(c => c is not ("series_uid" or "software_version" or "model_version")).Select(c => $"{c} = excluded.{c}"))};
         """;
@@ -224,7 +281,7 @@ public sealed class ResultStore : IDisposable
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;
-        command.Parameters.AddWithValue("$key", key);
+        AddParameter(command, "@key", key);
         using var reader = command.ExecuteReader();
         var exams = new List<ExamRecord>();
         while (reader.Read())
@@ -235,10 +292,10 @@ public sealed class ResultStore : IDisposable
         return exams;
     }
 
-    private static ExamRecord Read(SqliteDataReader r)
+    private static ExamRecord Read(DbDataReader r)
     {
         string? Text(string column) => r.IsDBNull(r.GetOrdinal(column)) ? null : r.GetString(r.GetOrdinal(column));
-        double? Number(string column) => r.IsDBNull(r.GetOrdinal(column)) ? null : r.GetDouble(r.GetOrdinal(column));
+        double? Number(string column) => r.IsDBNull(r.GetOrdinal(column)) ? null : Convert.ToDouble(r.GetValue(r.GetOrdinal(column)), CultureInfo.InvariantCulture);
         var modelVersion = Text("model_version");
         return new ExamRecord
         {
@@ -280,18 +337,26 @@ public sealed class ResultStore : IDisposable
     }
 
     /// <summary>This store's pseudonym key: made once, by whichever process creates the store first.</summary>
-    private static byte[] PseudonymKey(SqliteConnection connection)
+    private static byte[] PseudonymKey(DbConnection connection)
     {
         using var write = connection.CreateCommand();
-        write.CommandText = "INSERT OR IGNORE INTO store_settings (key, value) VALUES ('pseudonym_key', $value)";
-        write.Parameters.AddWithValue("$value", Convert.ToHexString(RandomNumberGenerator.GetBytes(32)));
+        write.CommandText = "INSERT INTO store_settings (key, value) VALUES ('pseudonym_key', @value) ON CONFLICT (key) DO NOTHING";
+        AddParameter(write, "@value", Convert.ToHexString(RandomNumberGenerator.GetBytes(32)));
         write.ExecuteNonQuery();
         using var read = connection.CreateCommand();
         read.CommandText = "SELECT value FROM store_settings WHERE key = 'pseudonym_key'";
         return Convert.FromHexString((string)read.ExecuteScalar()!);
     }
 
-    private static void Execute(SqliteConnection connection, string sql)
+    private static void AddParameter(DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+    }
+
+    private static void Execute(DbConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;

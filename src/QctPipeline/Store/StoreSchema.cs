@@ -1,16 +1,25 @@
 using System.Globalization;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace QctPipeline.Store;
 
 /// <summary>
-/// The store's schema as numbered migrations; PRAGMA user_version holds the last one applied. Each migration runs in
-/// one immediate transaction that re-reads the version first, so two processes opening a new store at once apply it
-/// once. A store newer than this program is refused rather than written.
+/// The store's schema as numbered migrations, the same tables in both dialects; SQLite keeps the last one applied in
+/// PRAGMA user_version, PostgreSQL in the table qct_schema. Each migration runs in one transaction that first takes the
+/// store's write lock (SQLite's immediate transaction, a PostgreSQL advisory lock) and re-reads the version, so two
+/// processes opening a new store at once apply it once. A store newer than this program is refused rather than written.
 /// </summary>
 internal static class StoreSchema
 {
-    private static readonly string[] Migrations =
+    public enum Dialect
+    {
+        Sqlite,
+        Postgres,
+    }
+
+    private const long MigrationLock = 0x51C7_0000_0001;
+
+    private static readonly string[] SqliteMigrations =
     [
         """
         CREATE TABLE exams (
@@ -57,17 +66,33 @@ internal static class StoreSchema
         """,
     ];
 
-    public static int CurrentVersion => Migrations.Length;
+    /// <summary>The SQLite schema in PostgreSQL's types: identity keys, double precision (REAL is 4 bytes there).</summary>
+    private static readonly string[] PostgresMigrations =
+    [
+        .. SqliteMigrations.Select(sql => sql
+            .Replace("id INTEGER PRIMARY KEY", "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", StringComparison.Ordinal)
+            .Replace(" REAL,", " DOUBLE PRECISION,", StringComparison.Ordinal)),
+    ];
 
-    public static void Migrate(SqliteConnection connection, string path)
+    public static int CurrentVersion => SqliteMigrations.Length;
+
+    public static void Migrate(DbConnection connection, Dialect dialect, string path)
     {
-        for (var target = 1; target <= Migrations.Length; target++)
+        var migrations = dialect == Dialect.Sqlite ? SqliteMigrations : PostgresMigrations;
+
+        for (var target = 1; target <= migrations.Length; target++)
         {
-            using var transaction = connection.BeginTransaction(deferred: false);
-            var version = Version(connection, transaction);
-            if (version > Migrations.Length)
+            using var transaction = connection is Microsoft.Data.Sqlite.SqliteConnection sqlite ? sqlite.BeginTransaction(deferred: false) : connection.BeginTransaction();
+            if (dialect == Dialect.Postgres)
             {
-                throw new ResultStoreException($"{path}: results store schema {version} is newer than this program's {Migrations.Length}: upgrade QctPipeline");
+                Run(connection, transaction, $"SELECT pg_advisory_xact_lock({MigrationLock})");
+                Run(connection, transaction, "CREATE TABLE IF NOT EXISTS qct_schema (version INTEGER NOT NULL)");
+            }
+
+            var version = Version(connection, transaction, dialect);
+            if (version > migrations.Length)
+            {
+                throw new ResultStoreException($"{path}: results store schema {version} is newer than this program's {migrations.Length}: upgrade QctPipeline");
             }
 
             if (version >= target)
@@ -76,19 +101,27 @@ internal static class StoreSchema
                 continue;
             }
 
-            using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = Migrations[target - 1] + string.Create(CultureInfo.InvariantCulture, $"\nPRAGMA user_version = {target};");
-            command.ExecuteNonQuery();
+            Run(connection, transaction, migrations[target - 1]);
+            Run(connection, transaction, dialect == Dialect.Sqlite
+                ? string.Create(CultureInfo.InvariantCulture, $"PRAGMA user_version = {target};")
+                : string.Create(CultureInfo.InvariantCulture, $"DELETE FROM qct_schema; INSERT INTO qct_schema (version) VALUES ({target});"));
             transaction.Commit();
         }
     }
 
-    private static long Version(SqliteConnection connection, SqliteTransaction transaction)
+    private static long Version(DbConnection connection, DbTransaction transaction, Dialect dialect)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "PRAGMA user_version;";
-        return (long)command.ExecuteScalar()!;
+        command.CommandText = dialect == Dialect.Sqlite ? "PRAGMA user_version;" : "SELECT COALESCE(MAX(version), 0) FROM qct_schema";
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    private static void Run(DbConnection connection, DbTransaction? transaction, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
     }
 }
