@@ -1,8 +1,8 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using QctPipeline.Domain;
