@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -51,6 +52,8 @@ internal static class BatchCommand
         var jobs = new Option<int>("--jobs") { Description = "Analysis workers (each holds its own model).", DefaultValueFactory = _ => 1 };
         var output = new Option<string>("--out") { Description = "Folder for the run log, the summary CSV and per-study results.", DefaultValueFactory = _ => "qct-batch" };
         var pseudonymize = new Option<bool>("--pseudonymize") { Description = "Research mode: PatientIDs replaced by the store's keyed pseudonyms in every output." };
+        var logPhi = new Option<bool>("--log-phi") { Description = "Name patients by their PatientID in the run log (otherwise only by pseudonym)." };
+        var studyTimeout = new Option<int>("--study-timeout") { Description = "Seconds a study may take to decode, and again to analyse, before it is abandoned (logged) and the batch goes on.", DefaultValueFactory = _ => 900 };
         var store = new StoreArguments();
         var model = new ModelArguments();
         var command = new Command("batch", "Analyse every study under a folder or in a manifest: resumable, logged, summarised.");
@@ -58,6 +61,8 @@ internal static class BatchCommand
         command.Options.Add(jobs);
         command.Options.Add(output);
         command.Options.Add(pseudonymize);
+        command.Options.Add(studyTimeout);
+        command.Options.Add(logPhi);
         store.AddTo(command);
         model.AddTo(command);
         dicomWeb.AddTo(command);
@@ -86,14 +91,14 @@ internal static class BatchCommand
 
             if (folder is not null)
             {
-                return Run(folder, part, Math.Clamp(parsed.GetValue(jobs), 1, 16), outDirectory, parsed.GetValue(pseudonymize), store.Path(parsed), () => model.Load(parsed));
+                return Run(folder, part, Math.Clamp(parsed.GetValue(jobs), 1, 16), outDirectory, parsed.GetValue(pseudonymize), store.Path(parsed), () => model.Load(parsed), TimeSpan.FromSeconds(Math.Max(1, parsed.GetValue(studyTimeout))), parsed.GetValue(logPhi));
             }
 
             using var client = dicomWeb.Client(parsed);
             var cache = Path.Combine(outDirectory, "cache");
             Directory.CreateDirectory(cache);
             var pulled = DicomWebArguments.Pull(client, dicomWeb.SinceDate(parsed), parsed.GetValue(dicomWeb.Modality), cache, Console.WriteLine).GetAwaiter().GetResult();
-            var code = Run(cache, part, Math.Clamp(parsed.GetValue(jobs), 1, 16), outDirectory, parsed.GetValue(pseudonymize), store.Path(parsed), () => model.Load(parsed));
+            var code = Run(cache, part, Math.Clamp(parsed.GetValue(jobs), 1, 16), outDirectory, parsed.GetValue(pseudonymize), store.Path(parsed), () => model.Load(parsed), TimeSpan.FromSeconds(Math.Max(1, parsed.GetValue(studyTimeout))), parsed.GetValue(logPhi));
             var pushed = Push(client, outDirectory);
             Console.WriteLine($"{pulled.Count} stud(ies) from DICOMweb; SEG and SR of {pushed} stud(ies) stored back");
             return code;
@@ -151,7 +156,7 @@ internal static class BatchCommand
         return pushed;
     }
 
-    private static int Run(string input, Shard shard, int jobs, string outDirectory, bool pseudonymize, string storePath, Func<SegmentationModel> loadModel)
+    private static int Run(string input, Shard shard, int jobs, string outDirectory, bool pseudonymize, string storePath, Func<SegmentationModel> loadModel, TimeSpan studyLimit, bool logPhi)
     {
         var clock = Stopwatch.StartNew();
         var ingest = new IngestOptions();
@@ -167,7 +172,7 @@ internal static class BatchCommand
 
         var models = new List<SegmentationModel> { loadModel() };
         var manifest = models[0].Manifest;
-        var run = new RunState(studies.Count, store, log, pseudonymize);
+        var run = new RunState(studies.Count, store, log, pseudonymize, logPhi);
         var interactive = !Console.IsOutputRedirected && !Console.IsErrorRedirected;
         try
         {
@@ -176,7 +181,7 @@ internal static class BatchCommand
                 models.Add(loadModel());
             }
 
-            void Process(Action<BatchLogLine> progress) => RunPipeline(studies, models, manifest, ingest, outDirectory, run, progress);
+            void Process(Action<BatchLogLine> progress) => RunPipeline(studies, models, loadModel, studyLimit, ingest, outDirectory, run, progress);
             if (interactive)
             {
                 AnsiConsole.Progress()
@@ -199,7 +204,10 @@ internal static class BatchCommand
         }
         finally
         {
-            models.ForEach(m => m.Dispose());
+            lock (models)
+            {
+                models.ForEach(m => m.Dispose());
+            }
         }
 
         var summary = Path.Combine(outDirectory, "summary.csv");
@@ -212,8 +220,15 @@ internal static class BatchCommand
         return studies.Count > 0 && run.Analysed + run.Skipped == 0 ? ExitCodes.Failure : ExitCodes.Ok;
     }
 
-    private static void RunPipeline(IReadOnlyList<BatchStudy> studies, List<SegmentationModel> models, ModelManifest manifest, IngestOptions ingest, string outDirectory, RunState run, Action<BatchLogLine> progress)
+    /// <summary>
+    /// The loader and the workers. A study that takes longer than <paramref name="limit"/> to decode or to analyse is
+    /// abandoned: logged as an error, never stored (the analysis checks before it stores), and its worker goes on with a
+    /// fresh model while the runaway computation ends on its own or with the process.
+    /// </summary>
+    private static void RunPipeline(IReadOnlyList<BatchStudy> studies, List<SegmentationModel> models, Func<SegmentationModel> loadModel, TimeSpan limit, IngestOptions ingest, string outDirectory, RunState run, Action<BatchLogLine> progress)
     {
+        var manifest = models[0].Manifest;
+        var seconds = limit.TotalSeconds.ToString("0", CultureInfo.InvariantCulture);
         var loaded = Channel.CreateBounded<(BatchStudy Study, LoadedSeries Series, double LoadMs)>(models.Count);
         void Finish(BatchLogLine line)
         {
@@ -243,11 +258,18 @@ internal static class BatchCommand
                     LoadedSeries volume;
                     try
                     {
-                        volume = DicomIngest.Load(series, ingest);
+                        var load = Task.Run(() => DicomIngest.Load(series, ingest));
+                        if (!load.Wait(limit))
+                        {
+                            Finish(run.Line(study, "error", $"decoding took longer than the {seconds} s per-study limit: abandoned", null, null, null, []));
+                            continue;
+                        }
+
+                        volume = load.Result;
                     }
-                    catch (Exception ex) when (ex is not OutOfMemoryException)
+                    catch (AggregateException ex) when (ex.InnerException is { } inner and not OutOfMemoryException)
                     {
-                        Finish(run.Line(study, "error", OneLine(ex.Message), null, null, null, []));
+                        Finish(run.Line(study, "error", OneLine(inner.Message), null, null, null, []));
                         continue;
                     }
 
@@ -260,24 +282,40 @@ internal static class BatchCommand
             }
         });
 
-        var workers = models.Select(model => Task.Run(async () =>
+        var workers = models.ToArray().Select(first => Task.Run(async () =>
         {
+            var model = first;
             await foreach (var (study, series, loadMs) in loaded.Reader.ReadAllAsync())
             {
+                var abandoned = new StrongBox<bool>(false);
+                var work = Task.Run(() => Analyse(study, series, loadMs, model, outDirectory, run, abandoned));
                 try
                 {
-                    Finish(Analyse(study, series, loadMs, model, outDirectory, run));
+                    if (work.Wait(limit))
+                    {
+                        Finish(work.Result);
+                        continue;
+                    }
                 }
-                catch (Exception ex) when (ex is not (OutOfMemoryException or ResultStoreException))
+                catch (AggregateException ex) when (ex.InnerException is { } inner and not (OutOfMemoryException or ResultStoreException))
                 {
-                    Finish(run.Line(study, "error", OneLine(ex.Message), null, null, null, []));
+                    Finish(run.Line(study, "error", OneLine(inner.Message), null, null, null, []));
+                    continue;
+                }
+
+                abandoned.Value = true;
+                Finish(run.Line(study, "error", $"analysis took longer than the {seconds} s per-study limit: abandoned", null, null, null, []));
+                model = loadModel();
+                lock (models)
+                {
+                    models.Add(model);
                 }
             }
         })).ToArray();
         Task.WaitAll([loader, .. workers]);
     }
 
-    private static BatchLogLine Analyse(BatchStudy study, LoadedSeries series, double loadMs, SegmentationModel model, string outDirectory, RunState run)
+    private static BatchLogLine Analyse(BatchStudy study, LoadedSeries series, double loadMs, SegmentationModel model, string outDirectory, RunState run, StrongBox<bool> abandoned)
     {
         var metadata = series.Series.Metadata with
         {
@@ -288,6 +326,11 @@ internal static class BatchCommand
         var timings = new Dictionary<string, double> { ["ingest"] = Math.Round(loadMs, 1) };
         var total = Stopwatch.StartNew();
         var analysis = AnalysisChain.Run(loaded.Volume, metadata, model, new CalibrationOptions(), timings);
+        if (abandoned.Value)
+        {
+            throw new OperationCanceledException($"study {study.Key} was abandoned at the time limit");
+        }
+
         var (exam, comparison, history) = run.Store(metadata, analysis, model.Manifest);
         timings["total"] = Math.Round(loadMs + total.Elapsed.TotalMilliseconds, 1);
         var report = AnalyzeReport.From(loaded, analysis, new AnalyzeOutputs(null, run.StorePath, comparison, []), timings);
@@ -411,7 +454,7 @@ internal static class BatchCommand
     }
 
     /// <summary>What the workers share: the store (one writer at a time), the log, the counts and this run's errors.</summary>
-    private sealed class RunState(int total, ResultStore store, RunLog log, bool pseudonymize)
+    private sealed class RunState(int total, ResultStore store, RunLog log, bool pseudonymize, bool logPhi)
     {
         private readonly Lock gate = new();
         private readonly Dictionary<string, string> errors = [];
@@ -447,7 +490,7 @@ internal static class BatchCommand
             }
         }
 
-        /// <summary>The patient as logs show them: always the pseudonym.</summary>
+        /// <summary>The patient as the outputs name them: the pseudonym (the PatientID only in a --log-phi log).</summary>
         public string? Patient(string? patientId)
         {
             lock (gate)
@@ -456,8 +499,10 @@ internal static class BatchCommand
             }
         }
 
+        private string? LoggedPatient(string? patientId) => logPhi ? patientId : Patient(patientId);
+
         public BatchLogLine Line(BatchStudy study, string status, string? reason, ExamRecord? exam, IReadOnlyDictionary<string, double>? timings, double? vbmd, IReadOnlyList<string> outputs) =>
-            new(study.Key, status, reason, study.Source, study.Series?.SeriesInstanceUid, Patient(exam?.PatientId), HumanSummary.Date(exam?.StudyDate), vbmd is { } v && double.IsFinite(v) ? Math.Round(v, 2) : null, timings, outputs);
+            new(study.Key, status, reason, study.Source, study.Series?.SeriesInstanceUid, LoggedPatient(exam?.PatientId), HumanSummary.Date(exam?.StudyDate), vbmd is { } v && double.IsFinite(v) ? Math.Round(v, 2) : null, timings, outputs);
 
         public void Record(BatchLogLine line)
         {

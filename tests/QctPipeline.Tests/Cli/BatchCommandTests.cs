@@ -23,6 +23,7 @@ public sealed class BatchCommandTests
         Assert.Equal(6, studies.Count);
         Assert.All(studies, l => Assert.Equal("ok", l.GetProperty("status").GetString()));
         Assert.All(studies, l => Assert.StartsWith("P-", l.GetProperty("patient").GetString(), StringComparison.Ordinal));
+        Assert.All(Directory.GetFiles(Path.Combine(output, "logs")), log => Assert.DoesNotContain("SAMPLE-", File.ReadAllText(log), StringComparison.Ordinal));
         foreach (var name in new[] { "result.json", "report.html", "seg.dcm", "sr.dcm" })
         {
             Assert.Equal(6, Directory.EnumerateFiles(Path.Combine(output, "studies"), name, SearchOption.AllDirectories).Count());
@@ -127,6 +128,26 @@ public sealed class BatchCommandTests
 
         var nothing = QctProcess.Run("batch", Path.Combine(root, "empty-study"), "--out", folder.File("none"), "--db", folder.File("results.sqlite"));
         Assert.Equal(1, nothing.ExitCode);
+    }
+
+    [Fact]
+    public void A_study_over_the_time_limit_is_abandoned_unstored_and_the_batch_goes_on()
+    {
+        using var folder = new TempFolder();
+        var root = folder.File("in");
+        CopyFolder(RepositoryFiles.Path("sample-dicom", "patient-b", "2025-02-03", "dicom"), Path.Combine(root, "quick"));
+        var slow = new QctPipeline.Phantom.PhantomOptions { Seed = 31, PatientId = "SLOW", SliceThicknessMm = 0.625, SliceSpacingMm = 0.625, FromLevel = "T8", ToLevel = "L5" };
+        QctPipeline.Phantom.PhantomStudyWriter.WriteSeries(QctPipeline.Phantom.PhantomGenerator.Generate(slow), Path.Combine(root, "slow"));
+
+        var result = QctProcess.Run("batch", root, "--out", folder.File("out"), "--db", folder.File("results.sqlite"), "--study-timeout", "3");
+
+        Assert.True(result.ExitCode == 0, result.Output + result.Error);
+        var lines = LogLines(folder.File("out"));
+        Assert.Single(lines, l => l.GetProperty("status").GetString() == "ok");
+        Assert.Single(lines, l => l.GetProperty("status").GetString() == "error" && l.GetProperty("reason").GetString()!.EndsWith("3 s per-study limit: abandoned", StringComparison.Ordinal));
+        using var results = ResultStore.Open(folder.File("results.sqlite"));
+        Assert.Equal(1, results.Count());
+        Assert.Empty(results.History("SLOW"));
     }
 
     private static void CopyFolder(string from, string to)
