@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using QctPipeline.Dicom;
 
@@ -16,7 +15,7 @@ public sealed class DicomOutputTests
         var seg = Assert.Single(Directory.GetFiles(folder.File("out"), "seg.dcm", SearchOption.AllDirectories));
         var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(Path.GetDirectoryName(seg)!, "result.json"))).RootElement;
 
-        var dump = Run("dcmdump", "-E", seg);
+        var dump = ExternalProcess.Run("dcmdump", "-E", seg);
         Assert.True(dump.ExitCode == 0, dump.Error);
         Assert.DoesNotContain("E:", dump.Error, StringComparison.Ordinal);
         Assert.Contains("SegmentationStorage", dump.Output, StringComparison.Ordinal);
@@ -77,7 +76,7 @@ public sealed class DicomOutputTests
         var sr = Path.Combine(Path.GetDirectoryName(followUp)!, "sr.dcm");
         var vbmd = JsonDocument.Parse(File.ReadAllText(followUp)).RootElement.GetProperty("l1").GetProperty("vbmd").GetProperty("mgPerCm3").GetDouble();
 
-        var dump = Run("dsrdump", sr);
+        var dump = ExternalProcess.Run("dsrdump", sr);
 
         Assert.True(dump.ExitCode == 0, dump.Error);
         Assert.Equal(string.Empty, dump.Error.Trim());
@@ -90,20 +89,5 @@ public sealed class DicomOutputTests
         using var reader = new gdcm.Reader();
         reader.SetFileName(sr);
         Assert.True(reader.Read(), "GDCM could not read the SR");
-    }
-
-    private static (int ExitCode, string Output, string Error) Run(string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        return (process.ExitCode, output.Result, error.Result);
     }
 }

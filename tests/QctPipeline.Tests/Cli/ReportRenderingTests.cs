@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace QctPipeline.Tests.Cli;
 
 /// <summary>The batch's HTML opens in a real browser (Debian's headless Chromium) with nothing fetched from anywhere.</summary>
@@ -7,17 +5,8 @@ public sealed class ReportRenderingTests
 {
     private static (int ExitCode, string Output) Chromium(params string[] arguments)
     {
-        var start = new ProcessStartInfo("chromium") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars" }.Concat(arguments))
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        _ = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)), "chromium did not finish");
-        return (process.ExitCode, output.Result);
+        var (code, output, _) = ExternalProcess.Run("chromium", ["--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", .. arguments]);
+        return (code, output);
     }
 
     [Fact]
