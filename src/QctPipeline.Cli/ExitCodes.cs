@@ -24,7 +24,7 @@ internal static class ExitCodes
         {
             return body();
         }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or DicomFormatException or NiftiFormatException or CalibrationFileException)
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or DicomFormatException or NiftiFormatException or CalibrationFileException or InvalidDataException)
         {
             return Fail(ex.Message, UnreadableInput);
         }

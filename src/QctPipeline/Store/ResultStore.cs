@@ -97,7 +97,12 @@ public sealed class ResultStore : IDisposable
 
     private static ResultStore OpenPostgres(string url)
     {
-        var uri = new Uri(url);
+        // The text itself may hold a password, so a malformed one is not echoed.
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Host.Length == 0 || uri.UserInfo.Length == 0)
+        {
+            throw new ResultStoreException("--db: not a postgres://user@host[:port]/database URL");
+        }
+
         var shown = new UriBuilder(uri) { Password = string.Empty }.Uri.AbsoluteUri;
         if (uri.UserInfo.Contains(':', StringComparison.Ordinal))
         {

@@ -47,4 +47,19 @@ public sealed class BatchShardTests
         Assert.Contains($"--shard {shard}", result.Error, StringComparison.Ordinal);
         Assert.Single(result.Error.Trim().Split('\n'));
     }
+
+    [Fact]
+    public void A_manifest_without_a_path_column_is_one_line_naming_it_and_nothing_is_written()
+    {
+        using var folder = new TempFolder();
+        var manifest = folder.File("manifest.csv");
+        File.WriteAllText(manifest, "folder\r\nsomewhere\r\n");
+
+        var result = QctProcess.Run("batch", manifest, "--out", folder.File("out"), "--db", folder.File("results.sqlite"));
+
+        Assert.Equal(4, result.ExitCode);
+        Assert.StartsWith($"qct: {manifest}: a manifest needs a header row with a 'path' column", result.Error, StringComparison.Ordinal);
+        Assert.Single(result.Error.Trim().Split('\n'));
+        Assert.False(Directory.Exists(folder.File("out")));
+    }
 }

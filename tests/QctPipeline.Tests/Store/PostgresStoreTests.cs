@@ -34,6 +34,8 @@ public sealed class PostgresStoreTests(PostgresServer postgres) : IClassFixture<
     {
         var inUrl = Assert.Throws<ResultStoreException>(() => ResultStore.Open(postgres.Url.Replace("qct@", "qct:hunter2@", StringComparison.Ordinal)));
         Assert.DoesNotContain("hunter2", inUrl.Message, StringComparison.Ordinal);
+        Assert.Contains("not a postgres://", Assert.Throws<ResultStoreException>(() => ResultStore.Open("postgres://")).Message, StringComparison.Ordinal);
+        Assert.Contains("not a postgres://", Assert.Throws<ResultStoreException>(() => ResultStore.Open("postgres://127.0.0.1/db")).Message, StringComparison.Ordinal);
 
         var wrong = QctProcess.Run(new Dictionary<string, string> { ["QCT_DB_PASSWORD"] = "not-it" }, "history", "X", "--db", postgres.Url);
         Assert.Equal(1, wrong.ExitCode);
