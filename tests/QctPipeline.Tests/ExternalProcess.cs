@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 
 namespace QctPipeline.Tests;
 
@@ -23,5 +25,17 @@ public static class ExternalProcess
         }
 
         return (process.ExitCode, output.Result, error.Result);
+    }
+}
+
+/// <summary>Ports for the servers the tests start (Orthanc, PostgreSQL) on 127.0.0.1.</summary>
+public static class FreePorts
+{
+    /// <summary>A port nothing listens on now (the system's choice for an ephemeral listener).</summary>
+    public static int Next()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

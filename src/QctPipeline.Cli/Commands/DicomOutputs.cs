@@ -1,7 +1,4 @@
 using System.Globalization;
-using System.Numerics;
-using System.Security.Cryptography;
-using System.Text;
 using QctPipeline.Dicom;
 using QctPipeline.Domain;
 using QctPipeline.Ingest;
@@ -35,7 +32,7 @@ internal static class DicomOutputs
         var series = loaded.Series;
         var key = $"{series.SeriesInstanceUid}/{exam.SoftwareVersion}/{exam.ModelVersion}";
         return DicomSegmentation.Build(Source(series, pseudonym), segments,
-            Uid(key + "/seg-series"), Uid(key + "/seg"), exam.AnalysedAt, exam.SoftwareVersion);
+            DicomUids.FromText(key + "/seg-series"), DicomUids.FromText(key + "/seg"), exam.AnalysedAt, exam.SoftwareVersion);
     }
 
     /// <summary>The TID 1500 measurement report of the measured vertebra; null when nothing was measured.</summary>
@@ -86,7 +83,7 @@ internal static class DicomOutputs
 
         var series = loaded.Series;
         var key = $"{series.SeriesInstanceUid}/{exam.SoftwareVersion}/{exam.ModelVersion}";
-        return DicomMeasurementReport.Build(Source(series, pseudonym), new MeasurementReportContent(new CodedConcept(site.Value, "SCT", site.Meaning), $"{level} trabecular bone", Uid(key + "/tracking"), items), Uid(key + "/sr-series"), Uid(key + "/sr"), exam.AnalysedAt, exam.SoftwareVersion);
+        return DicomMeasurementReport.Build(Source(series, pseudonym), new MeasurementReportContent(new CodedConcept(site.Value, "SCT", site.Meaning), $"{level} trabecular bone", DicomUids.FromText(key + "/tracking"), items), DicomUids.FromText(key + "/sr-series"), DicomUids.FromText(key + "/sr"), exam.AnalysedAt, exam.SoftwareVersion);
     }
 
     private static SegmentationSource Source(SeriesCandidate series, string? pseudonym) => new(
@@ -97,10 +94,6 @@ internal static class DicomOutputs
             .Where(i => i.Item2.Length > 0)
             .Distinct()],
         pseudonym);
-
-    /// <summary>A UID under 2.25 from a SHA-256 of the text (PS3.5 B.2: a UUID-sized integer).</summary>
-    public static string Uid(string text) =>
-        "2.25." + new BigInteger(SHA256.HashData(Encoding.UTF8.GetBytes(text)).AsSpan(0, 16), isUnsigned: true).ToString(CultureInfo.InvariantCulture);
 
     private static (string Value, string Meaning)? Snomed(string level) => level switch
     {

@@ -57,10 +57,7 @@ internal static class HistoryCommand
             var rows = Rows(exams, new ComparisonOptions());
             if (plotPath is not null)
             {
-                var points = rows.Where(r => r.SameDayDuplicateOf is null && r.VbmdMgPerCm3 is not null && r.StudyDate is not null)
-                    .Select(r => new TrendPoint(DateOnly.ParseExact(r.StudyDate!, "yyyy-MM-dd", CultureInfo.InvariantCulture), r.VbmdMgPerCm3!.Value, r.Comparison.Decline5 || r.Comparison.Decline5FromPrevious))
-                    .ToList();
-                PngEncoder.WriteFile(plotPath, TrendPlot.Render(points).ToPng());
+                PngEncoder.WriteFile(plotPath, TrendPlot.Render(TrendPoints(rows)).ToPng());
             }
 
             if (parsed.GetValue(json))
@@ -86,6 +83,11 @@ internal static class HistoryCommand
         }));
         return command;
     }
+
+    /// <summary>The exams the trend plot shows: one per day with a vBMD, red where it declined ≥ 5 %.</summary>
+    internal static List<TrendPoint> TrendPoints(IEnumerable<HistoryRow> rows) => [.. rows
+        .Where(r => r.SameDayDuplicateOf is null && r.VbmdMgPerCm3 is not null && r.StudyDate is not null)
+        .Select(r => new TrendPoint(DateOnly.ParseExact(r.StudyDate!, "yyyy-MM-dd", CultureInfo.InvariantCulture), r.VbmdMgPerCm3!.Value, r.Comparison.Decline5 || r.Comparison.Decline5FromPrevious))];
 
     /// <summary>Every exam compared with those before it; same-day series other than the day's preferred one are marked.</summary>
     internal static List<HistoryRow> Rows(IReadOnlyList<ExamRecord> exams, ComparisonOptions options)

@@ -25,10 +25,7 @@ internal static class StudyReports
             figures.Add(($"calibration fit ({CalibrationReport.MethodName(calibration.Method)}: {string.Join(", ", points.Select(p => p.Name))}): HU against mg/cm³ HA, the line HU = β + σ·ρ", StudyFigures.CalibrationFit(points, calibration.InterceptHu, calibration.SlopeHuPerMgPerCm3).ToPng()));
         }
 
-        var rows = HistoryCommand.Rows(history, new Compare.ComparisonOptions());
-        var trend = rows.Where(r => r.SameDayDuplicateOf is null && r.VbmdMgPerCm3 is not null && r.StudyDate is not null)
-            .Select(r => new TrendPoint(DateOnly.ParseExact(r.StudyDate!, "yyyy-MM-dd", CultureInfo.InvariantCulture), r.VbmdMgPerCm3!.Value, r.Comparison.Decline5 || r.Comparison.Decline5FromPrevious))
-            .ToList();
+        var trend = HistoryCommand.TrendPoints(HistoryCommand.Rows(history, new Compare.ComparisonOptions()));
         if (trend.Count > 0)
         {
             figures.Add(("vBMD over time on the ACR bands (red < 80 osteoporosis, amber 80–120 low bone density, green > 120 normal); red points declined ≥ 5 %", TrendPlot.Render(trend).ToPng()));

@@ -110,7 +110,7 @@ public static class DicomSegmentation
             .Add(new DicomTag(0x0062, 0x0009), DicomVR.LO, "QctPipeline L1 model")
             .AddSequence(new DicomTag(0x0062, 0x000F), Code(segment.SnomedCode, segment.CodeMeaning)))]);
 
-        var dimensions = "2.25." + new System.Numerics.BigInteger(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(sopInstanceUid + "/dimensions")).AsSpan(0, 16), isUnsigned: true).ToString(CultureInfo.InvariantCulture);
+        var dimensions = DicomUids.FromText(sopInstanceUid + "/dimensions");
         writer.AddSequence(new DicomTag(0x0020, 0x9221), new DicomWriter().Add(new DicomTag(0x0020, 0x9164), DicomVR.UI, dimensions));
         writer.AddSequence(new DicomTag(0x0020, 0x9222),
             Dimension(dimensions, new DicomTag(0x0062, 0x000B), new DicomTag(0x0062, 0x000A)),

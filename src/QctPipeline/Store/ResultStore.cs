@@ -184,38 +184,14 @@ public sealed class ResultStore : IDisposable
     }
 
     /// <summary>Each series' newest analysis, by patient and date: what a cohort export takes.</summary>
-    public IReadOnlyList<ExamRecord> Newest()
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT * FROM exams e
-            WHERE id = (SELECT id FROM exams n WHERE n.series_uid = e.series_uid ORDER BY analysed_at DESC, id DESC LIMIT 1)
-            ORDER BY patient_id, study_date, series_uid
-            """;
-        using var reader = command.ExecuteReader();
-        var exams = new List<ExamRecord>();
-        while (reader.Read())
-        {
-            exams.Add(Read(reader));
-        }
-
-        return exams;
-    }
+    public IReadOnlyList<ExamRecord> Newest() => Query("""
+        SELECT * FROM exams e
+        WHERE id = (SELECT id FROM exams n WHERE n.series_uid = e.series_uid ORDER BY analysed_at DESC, id DESC LIMIT 1)
+        ORDER BY patient_id, study_date, series_uid
+        """, null);
 
     /// <summary>Every row (every series and version), in the order they were stored.</summary>
-    public IReadOnlyList<ExamRecord> All()
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT * FROM exams ORDER BY id";
-        using var reader = command.ExecuteReader();
-        var exams = new List<ExamRecord>();
-        while (reader.Read())
-        {
-            exams.Add(Read(reader));
-        }
-
-        return exams;
-    }
+    public IReadOnlyList<ExamRecord> All() => Query("SELECT * FROM exams ORDER BY id", null);
 
     /// <summary>The patient's exams, one per series (its newest analysis), oldest study first.</summary>
     public IReadOnlyList<ExamRecord> History(string patientId) =>
@@ -282,11 +258,16 @@ public sealed class ResultStore : IDisposable
         return Columns.Zip(values);
     }
 
-    private List<ExamRecord> Query(string sql, string key)
+    /// <summary>The rows a query selects; <paramref name="key"/> fills its @key when it has one.</summary>
+    private List<ExamRecord> Query(string sql, string? key)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;
-        AddParameter(command, "@key", key);
+        if (key is not null)
+        {
+            AddParameter(command, "@key", key);
+        }
+
         using var reader = command.ExecuteReader();
         var exams = new List<ExamRecord>();
         while (reader.Read())

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
@@ -20,7 +19,7 @@ public sealed class OrthancServer : IDisposable
 
     public OrthancServer()
     {
-        var (http, dicom) = (FreePort(), FreePort());
+        var (http, dicom) = (FreePorts.Next(), FreePorts.Next());
         var config = folder.File("orthanc.json");
         File.WriteAllText(config, JsonSerializer.Serialize(new Dictionary<string, object>
         {
@@ -105,12 +104,5 @@ public sealed class OrthancServer : IDisposable
 
         process.Dispose();
         folder.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

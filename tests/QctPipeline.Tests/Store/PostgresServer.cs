@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 
 namespace QctPipeline.Tests.Store;
 
@@ -21,7 +19,7 @@ public sealed class PostgresServer : IDisposable
         Directory.CreateDirectory(root);
         File.WriteAllText(Path.Combine(root, "pw"), Password + "\n");
         Run("chown", "-R", "postgres", root);
-        var port = FreePort();
+        var port = FreePorts.Next();
         AsServerUser($"{Bin}/initdb", "-D", Path.Combine(root, "data"), "-U", User, "--auth=scram-sha-256", $"--pwfile={Path.Combine(root, "pw")}");
         AsServerUser($"{Bin}/pg_ctl", "-D", Path.Combine(root, "data"), "-o", $"-p {port} -k {root} -c listen_addresses=127.0.0.1", "-w", "-l", Path.Combine(root, "log"), "start");
         Url = $"postgres://{User}@127.0.0.1:{port}/postgres";
@@ -63,12 +61,5 @@ public sealed class PostgresServer : IDisposable
         {
             throw new InvalidOperationException($"{program} failed ({code}): {output} {error}");
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
