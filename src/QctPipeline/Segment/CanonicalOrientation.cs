@@ -3,6 +3,17 @@ using QctPipeline.Domain;
 namespace QctPipeline.Segment;
 
 /// <summary>
+/// A volume read in canonical order (x → L, y → P, z → S) through its own array: voxel (x, y, z) of
+/// <see cref="Geometry"/> is the source's element <see cref="Index"/>.
+/// </summary>
+public sealed record CanonicalView(CtVolume Source, VolumeGeometry Geometry, long Start, long StrideX, long StrideY, long StrideZ)
+{
+    public long Index(int x, int y, int z) => Start + (x * StrideX) + (y * StrideY) + (z * StrideZ);
+
+    public float this[int x, int y, int z] => Source.Voxels[(int)Index(x, y, z)];
+}
+
+/// <summary>
 /// Puts a volume's voxel axes along +L, +P, +S by permuting and flipping them only (no interpolation): each voxel
 /// axis goes to the patient axis its direction is most along. Head-first, feet-first and prone scans then look
 /// alike to a model, which is how the shipped models were trained (models/training/common.py).
@@ -10,6 +21,32 @@ namespace QctPipeline.Segment;
 public static class CanonicalOrientation
 {
     public static CtVolume Reorient(CtVolume volume)
+    {
+        var view = View(volume);
+        var canonical = view.Geometry;
+        var voxels = new float[volume.Voxels.Length];
+        var source = volume.Voxels;
+        var index = 0;
+        for (var z = 0; z < canonical.SizeZ; z++)
+        {
+            for (var y = 0; y < canonical.SizeY; y++)
+            {
+                var row = view.Index(0, y, z);
+                for (var x = 0; x < canonical.SizeX; x++, row += view.StrideX)
+                {
+                    voxels[index++] = source[(int)row];
+                }
+            }
+        }
+
+        return new CtVolume(canonical, voxels);
+    }
+
+    /// <summary>
+    /// The canonical grid of <paramref name="volume"/> and where each of its voxels lies in the volume's own array,
+    /// without copying: the image analysis reads a series in canonical order through it.
+    /// </summary>
+    public static CanonicalView View(CtVolume volume)
     {
         var geometry = volume.Geometry;
         var directions = new[] { geometry.RowDirection, geometry.ColumnDirection, geometry.SliceDirection };
@@ -34,29 +71,11 @@ public static class CanonicalOrientation
             directions[assignment[1].Axis] * assignment[1].Sign,
             directions[assignment[2].Axis] * assignment[2].Sign);
 
-        // Source index along voxel axis a for canonical coordinate q on the patient axis it was assigned to.
-        var strides = new[] { 1, sizes[0], sizes[0] * sizes[1] };
-        var voxels = new float[volume.Voxels.Length];
-        var source = volume.Voxels;
-        var index = 0;
-        for (var z = 0; z < canonical.SizeZ; z++)
-        {
-            var zOffset = Offset(assignment[2], z, sizes, strides);
-            for (var y = 0; y < canonical.SizeY; y++)
-            {
-                var yzOffset = zOffset + Offset(assignment[1], y, sizes, strides);
-                for (var x = 0; x < canonical.SizeX; x++)
-                {
-                    voxels[index++] = source[yzOffset + Offset(assignment[0], x, sizes, strides)];
-                }
-            }
-        }
-
-        return new CtVolume(canonical, voxels);
+        long[] strides = [1, sizes[0], (long)sizes[0] * sizes[1]];
+        var first = (long)(start[0] * strides[0]) + (long)(start[1] * strides[1]) + (long)(start[2] * strides[2]);
+        long Stride(int c) => strides[assignment[c].Axis] * assignment[c].Sign;
+        return new CanonicalView(volume, canonical, first, Stride(0), Stride(1), Stride(2));
     }
-
-    private static int Offset((int Axis, int Sign) assignment, int coordinate, int[] sizes, int[] strides) =>
-        (assignment.Sign > 0 ? coordinate : sizes[assignment.Axis] - 1 - coordinate) * strides[assignment.Axis];
 
     /// <summary>For patient axes L, P, S: the voxel axis assigned and whether it runs the opposite way.</summary>
     private static (int Axis, int Sign)[] AssignAxes(Vector3[] directions)

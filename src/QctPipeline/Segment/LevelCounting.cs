@@ -1,498 +1,184 @@
 using System.Globalization;
+using QctPipeline.Anatomy;
 using QctPipeline.Domain;
 
 namespace QctPipeline.Segment;
 
-/// <summary>
-/// What the localizer said, on its canonical grid (x → L, y → P, z → S, padding cropped off): the most probable class
-/// per voxel and that class's probability, the vertebral-body and rib channels thresholded at 0.5, and the
-/// probability of "L1 and body" used when a model ships without a refiner.
-/// </summary>
-public sealed record LocalizerMaps(
-    VolumeGeometry Geometry,
-    byte[] Classes,
-    float[] ClassProbability,
-    byte[] Body,
-    byte[]? Ribs,
-    float[] L1BodyProbability);
-
-/// <summary>A vertebral level the localizer found: its largest plausible component of that class.</summary>
-/// <param name="CentroidLps">Centroid of the level's vertebral body (of the whole vertebra when no body voxel was marked).</param>
-/// <param name="VoxelCount">Voxels of the whole vertebra on the localizer grid.</param>
-/// <param name="CutByEdge">The body touches the first or last slice along the patient's long axis.</param>
-public sealed record LevelFound(string Name, int ClassIndex, Vector3 CentroidLps, long VoxelCount, long BodyVoxelCount, double MeanProbability, bool CutByEdge);
-
 public enum CountOutcome
 {
-    /// <summary>The count lands on the vertebra the localizer calls L1.</summary>
+    /// <summary>The count names the vertebra decided on as L1.</summary>
     Agrees,
 
-    /// <summary>The count lands elsewhere (or the localizer has no L1 where the count finds one).</summary>
+    /// <summary>The count names another vertebra L1, or puts L1 outside the scan where another count finds it inside.</summary>
     Disagrees,
 
     /// <summary>The count puts L1 outside the scan.</summary>
     L1NotInView,
 
-    /// <summary>The cue this count starts from is missing or unreliable.</summary>
+    /// <summary>The cue this count starts from is missing, unreliable or ambiguous.</summary>
     Unavailable,
 }
 
-/// <summary>One way of naming the vertebra L1 and how it compares with the localizer's own L1.</summary>
-public sealed record LevelCount(string Method, CountOutcome Outcome, string Detail);
+/// <summary>A piece of evidence a count rests on, placed in the patient (a rib head, a label, the scan's end), for the level figure and the result.</summary>
+public sealed record CountEvidence(string Kind, Vector3 PointLps, string Label);
 
-/// <summary>A vertebral body as a slab of the body channel between discs (slices of the localizer grid), with the class most of its voxels carry.</summary>
-public sealed record VertebralBody(Vector3 CentroidLps, double CentroidZ, int FirstSlice, int LastSlice, double HeightMm, int MajorityClass, bool RibBearing);
+/// <summary>One way of naming L1: how it counted, what it found (<see cref="Detail"/>), where it puts L1 and its evidence, and how it compares with the decision.</summary>
+public sealed record LevelCount(string Method, CountOutcome Outcome, string Detail, Vector3? L1CentroidLps, IReadOnlyList<CountEvidence> Evidence);
 
-/// <summary>Everything the localizer's maps say about levels, and the three ways of counting to L1.</summary>
-public sealed record LevelEvidence(IReadOnlyList<LevelFound> Levels, LevelFound? L1, IReadOnlyList<VertebralBody> Bodies, IReadOnlyList<LevelCount> Counts);
+/// <summary>Where a count puts L1: at a vertebra of the column, below or above the scan, or nowhere (unavailable).</summary>
+internal enum ClaimKind
+{
+    L1At,
+    L1BelowScan,
+    L1AboveScan,
+    Unavailable,
+}
 
-/// <summary>Whether the evidence names L1 well enough to segment it: the reason to abstain, or the confidence and any warning.</summary>
-public sealed record LevelVerdict(LevelFound? L1, string? AbstainReason, double Confidence, string? Warning);
+/// <summary>A count's claim before the decision: the column index it names L1 (lowest vertebra 0; below 0 or past the top when L1 lies beyond the scan, −1 when unknown).</summary>
+internal sealed record LevelClaim(string Method, ClaimKind Kind, int Vertebra, string Detail, IReadOnlyList<CountEvidence> Evidence);
 
 /// <summary>
-/// Finds the levels in the localizer's output and counts to L1 independently of its L1 class: up from the sacrum
-/// (anchored on the lumbar number of the body just above S1, so 4 or 6 lumbar vertebrae count right) and down from
-/// the last rib-bearing vertebra when the rib channel is trained. L1 is "the first vertebra below the last
-/// rib-bearing one", the convention of models/README.md.
+/// The counts that name L1 on the vertebral column the image shows, each from its own cue. L1 is "the first vertebra
+/// below the last rib-bearing one" (models/README.md; the primer's convention for transitional anatomy).
 /// </summary>
-public static class LevelCounting
+internal static class LevelCounting
 {
-    public const string FromLocalizer = "localizer L1 class";
-    public const string FromSacrum = "up from the sacrum";
-    public const string FromRibs = "down from the last rib-bearing vertebra";
+    public const string FromLocalizer = "localizer labels";
+    public const string FromRibChannel = "down from the last rib-bearing vertebra (model's rib channel)";
+    public const string FromImageRibs = "down from the last rib-bearing vertebra (ribs found in the image)";
 
-    public static LevelEvidence Analyse(LocalizerMaps maps, LocalizerSpec spec, SegmentOptions options)
+    /// <summary>Names in head-to-feet order around L1: the vertebra <c>k</c> places above L1 is <c>Above[k − 1]</c>.</summary>
+    private static readonly string[] Above = ["T12", "T11", "T10", "T9", "T8", "T7", "T6", "T5", "T4", "T3", "T2", "T1"];
+
+    private static readonly string[] Below = ["L2", "L3", "L4", "L5", "S1"];
+
+    /// <summary>How many vertebrae either side of a candidate L1 the localizer's labels are read over.</summary>
+    private const int LabelWindow = 3;
+
+    /// <summary>The conventional name of the vertebra <paramref name="offset"/> places above L1 (negative: below); null beyond T1 or S1.</summary>
+    public static string? NameAt(int offset) => offset switch
     {
-        var geometry = maps.Geometry;
-        var voxelMl = geometry.Spacing.X * geometry.Spacing.Y * geometry.Spacing.Z / 1000;
-        var (labels, components) = ConnectedComponents.Label(maps.Classes, geometry.SizeX, geometry.SizeY, geometry.SizeZ);
-        var levels = new List<LevelFound>();
-        for (var classIndex = 1; classIndex < spec.ClassCount; classIndex++)
+        0 => "L1",
+        > 0 when offset <= Above.Length => Above[offset - 1],
+        < 0 when -offset <= Below.Length => Below[-offset - 1],
+        _ => null,
+    };
+
+    /// <summary>
+    /// The localizer's labels read on the column: the position of L1 that its labels near L1 agree with (each vertebra
+    /// within <see cref="LabelWindow"/> of that L1 labelled as the name its offset gives); a claim when at least three of
+    /// those labels agree and 70 % of them do. Near L1, because the labels matter there and a phantom-trained localizer
+    /// squeezes the upper thoracic names on real CT; labels off the column (the localizer's "S1" in a shoulder) never
+    /// enter.
+    /// </summary>
+    public static LevelClaim Localizer(VertebralColumn column, IReadOnlyList<LocalizerLabel?> labels)
+    {
+        var labelled = Enumerable.Range(0, labels.Count).Where(i => labels[i] is { } label && IsNamedLevel(label.Name)).ToList();
+        var evidence = labelled.Select(i => new CountEvidence("label", column.Vertebrae[i].Centre, labels[i]!.Name)).ToList();
+        var summary = string.Join(", ", labelled.Select(i => labels[i]!.Name));
+        if (labelled.Count == 0)
         {
-            var name = spec.Labels[classIndex].Name;
-            var plausible = components.FirstOrDefault(c => c.Value == classIndex
-                && c.VoxelCount * voxelMl >= options.MinVertebraMl && c.VoxelCount * voxelMl <= options.MaxVertebraMl);
-            if (!IsGroup(name) && plausible is not null)
-            {
-                levels.Add(Describe(maps, labels, plausible, name));
-            }
+            return new LevelClaim(FromLocalizer, ClaimKind.Unavailable, -1, "the localizer labels no vertebra of the column", []);
         }
 
-        levels.Sort((a, b) => PatientZ(b).CompareTo(PatientZ(a)));
-        var l1 = levels.FirstOrDefault(level => level.ClassIndex == spec.L1Class);
-        var bodies = FindBodies(maps, spec, voxelMl, options);
-        var counts = new List<LevelCount>
+        var best = (L1: 0, Agreeing: -1, Considered: 0);
+        for (var l1 = -Below.Length - labels.Count; l1 <= labels.Count + Above.Length; l1++)
         {
-            l1 is null
-                ? new LevelCount(FromLocalizer, CountOutcome.L1NotInView, "no L1-sized component of the L1 class")
-                : new LevelCount(FromLocalizer, CountOutcome.Agrees, string.Create(CultureInfo.InvariantCulture, $"L1 at {l1.CentroidLps}, mean probability {l1.MeanProbability:0.00}")),
-            CountFromSacrum(levels, bodies, spec, l1, geometry, options),
-            CountFromRibs(maps, spec, bodies, l1, options),
-        };
-        return new LevelEvidence(levels, l1, bodies, counts);
+            var near = labelled.Where(i => Math.Abs(i - l1) <= LabelWindow).ToList();
+            var agreeing = near.Count(i => NameAt(i - l1) == labels[i]!.Name);
+            best = agreeing > best.Agreeing ? (l1, agreeing, near.Count) : best;
+        }
+
+        if (best.Agreeing < 3 || best.Agreeing < 0.7 * best.Considered)
+        {
+            return new LevelClaim(FromLocalizer, ClaimKind.Unavailable, -1,
+                $"the localizer's labels on the column ({summary}, feet to head) do not form one sequence around any L1", evidence);
+        }
+
+        var detail = string.Create(CultureInfo.InvariantCulture, $"{best.Agreeing} of the {best.Considered} labels around L1 agree ({summary}, feet to head)");
+        return Place(FromLocalizer, best.L1, column, detail, evidence);
     }
 
     /// <summary>
-    /// Abstains when L1 is absent, cut by the scan's edge, when its neighbouring levels are out of anatomical order,
-    /// when an independent count disagrees or puts L1 outside the scan, or when the confidence is low; a level named by the localizer alone costs confidence and a warning.
+    /// Down from the last rib-bearing vertebra, given which vertebrae bear ribs (true), bear none (false) or cannot be told
+    /// (null). The rib-bearing vertebrae run down from the top of the scan (undecided ones inside the run are passed
+    /// over: the heads of ribs 2–9 sit on the discs); the run ends at the first vertebra that clearly bears none, and the
+    /// last rib-bearing vertebra is the lowest clear one before it, whose lower neighbour must clearly bear none. A rib
+    /// seen below a gap (an iliac crest, a long transverse process) never ends the count.
     /// </summary>
-    public static LevelVerdict Judge(LevelEvidence evidence, SegmentOptions options)
+    public static LevelClaim DownFromRibs(string method, VertebralColumn column, IReadOnlyList<bool?> ribBearing, IReadOnlyList<CountEvidence> evidence)
     {
-        if (evidence.L1 is not { } l1)
+        var i = ribBearing.Count - 1;
+        while (i >= 0 && ribBearing[i] != true && !column.Vertebrae[i].Whole)
         {
-            return new LevelVerdict(null, evidence.Levels.Count == 0
-                ? "L1 not in the field of view: no vertebra found"
-                : $"L1 not in the field of view: levels seen {string.Join(", ", evidence.Levels.Select(level => level.Name))}", 0, null);
+            i--;
         }
 
-        if (l1.CutByEdge)
+        if (i < 0 || ribBearing[i] != true)
         {
-            return new LevelVerdict(l1, "L1 is cut by the edge of the scan (its body reaches the first or last slice)", l1.MeanProbability, null);
+            return new LevelClaim(method, ClaimKind.Unavailable, -1, i >= 0 && ribBearing[i] is null
+                ? "whether the top vertebra in view bears ribs cannot be told"
+                : "the top vertebra in view bears no rib: the scan starts below the ribs, or they were not found", evidence);
         }
 
-        if (OrderProblem(evidence.Levels, l1, options) is { } problem)
+        var last = i;
+        for (; i >= 0 && ribBearing[i] != false; i--)
         {
-            return new LevelVerdict(l1, "the levels found do not line up as a spine around L1: " + problem, l1.MeanProbability, null);
+            last = ribBearing[i] == true ? i : last;
         }
 
-        var independent = evidence.Counts.Where(c => c.Method != FromLocalizer).ToList();
-        var conflicts = independent.Where(c => c.Outcome is CountOutcome.Disagrees or CountOutcome.L1NotInView).ToList();
-        if (conflicts.Count > 0)
+        if (last == 0)
         {
-            return new LevelVerdict(l1, $"level counts disagree: {string.Join("; ", conflicts.Select(c => $"{c.Method}: {c.Detail}"))}", l1.MeanProbability, null);
+            return new LevelClaim(method, ClaimKind.L1BelowScan, -1, string.Create(CultureInfo.InvariantCulture,
+                $"the lowest vertebra in view (z {column.Vertebrae[0].Centre.Z:0}) bears ribs: L1 lies below the scan"), evidence);
         }
 
-        var confirmed = independent.Any(c => c.Outcome == CountOutcome.Agrees);
-        var confidence = confirmed ? l1.MeanProbability : l1.MeanProbability * options.UnconfirmedLevelFactor;
-        var warning = confirmed ? null : "L1 named by the localizer alone: " + string.Join("; ", independent.Select(c => $"{c.Method}: {c.Detail}"));
-        return confidence < options.MinConfidence
-            ? new LevelVerdict(l1, LowConfidence(confidence, options), confidence, warning)
-            : new LevelVerdict(l1, null, confidence, warning);
+        if (ribBearing[last - 1] is null)
+        {
+            return new LevelClaim(method, ClaimKind.Unavailable, -1, string.Create(CultureInfo.InvariantCulture,
+                $"whether the vertebra below the last clear rib-bearing one (at z {column.Vertebrae[last].Centre.Z:0}) bears ribs cannot be told"), evidence);
+        }
+
+        return Place(method, last - 1, column, string.Create(CultureInfo.InvariantCulture,
+            $"{ribBearing.Count(r => r == true)} rib-bearing vertebrae, the last at z {column.Vertebrae[last].Centre.Z:0}"), evidence);
     }
 
     /// <summary>
-    /// A level within <see cref="SegmentOptions.NeighbourLevels"/> classes of L1 that lies on the wrong side of it (a
-    /// "T10" below L1), further from it than <see cref="SegmentOptions.MaxLevelSpacingMm"/> per class step or closer
-    /// than <see cref="SegmentOptions.MinLevelSpacingMm"/> means the labels are not a spine there — on real CT a contrast-filled vessel taken for vertebrae does this. Class indices
-    /// run head to feet, patient z (LPS) runs feet to head.
+    /// Which vertebrae bear a rib found in the image: a rib head within a vertebra's stretch of spine (between its discs)
+    /// by at least the margin makes it rib-bearing; a head within the margin of a disc leaves both neighbours unclear.
     /// </summary>
-    private static string? OrderProblem(IReadOnlyList<LevelFound> levels, LevelFound l1, SegmentOptions options)
+    public static (bool?[] RibBearing, List<CountEvidence> Evidence) ImageRibs(VertebralColumn column, IReadOnlyList<RibAttachment> ribs, double marginMm)
     {
-        foreach (var level in levels)
+        var bearing = new bool?[column.Vertebrae.Count];
+        Array.Fill(bearing, false);
+        var evidence = new List<CountEvidence>();
+        foreach (var rib in ribs)
         {
-            var steps = level.ClassIndex - l1.ClassIndex;
-            if (steps == 0 || Math.Abs(steps) > options.NeighbourLevels)
+            evidence.Add(new CountEvidence("rib", rib.Point, rib.Side > 0 ? "left rib" : "right rib"));
+            for (var i = 0; i < column.Vertebrae.Count; i++)
             {
-                continue;
-            }
-
-            var rise = level.CentroidLps.Z - l1.CentroidLps.Z;
-            if (steps < 0 != rise > 0)
-            {
-                return string.Create(CultureInfo.InvariantCulture, $"{level.Name} lies {Math.Abs(rise):0} mm {(rise > 0 ? "above" : "below")} L1");
-            }
-
-            var distance = (level.CentroidLps - l1.CentroidLps).Length;
-            if (distance > options.MaxLevelSpacingMm * Math.Abs(steps))
-            {
-                return string.Create(CultureInfo.InvariantCulture, $"{level.Name} lies {distance:0} mm from L1, too far for {Math.Abs(steps)} level(s)");
-            }
-
-            // Along the spine, not in 3D: a label blob beside the body (pedicles, a rib head) puts its centroid off
-            // the axis and would hide two names given to one vertebra.
-            if (Math.Abs(rise) < options.MinLevelSpacingMm)
-            {
-                return string.Create(CultureInfo.InvariantCulture, $"{level.Name} lies {Math.Abs(rise):0} mm {(rise > 0 ? "above" : "below")} L1, closer than one vertebra");
-            }
-        }
-
-        return null;
-    }
-
-    public static string LowConfidence(double confidence, SegmentOptions options) =>
-        string.Create(CultureInfo.InvariantCulture, $"low confidence in L1 ({confidence:0.00} < {options.MinConfidence:0.00})");
-
-    private static LevelFound Describe(LocalizerMaps maps, int[] labels, Component plausible, string name)
-    {
-        var geometry = maps.Geometry;
-        double sumX = 0, sumY = 0, sumZ = 0, probability = 0;
-        long bodyCount = 0;
-        var touchesEnd = false;
-        var sliceLength = geometry.SliceLength;
-        for (var index = 0; index < labels.Length; index++)
-        {
-            if (labels[index] != plausible.Label)
-            {
-                continue;
-            }
-
-            probability += maps.ClassProbability[index];
-            if (maps.Body[index] == 0)
-            {
-                continue;
-            }
-
-            var z = index / sliceLength;
-            var y = (index - (z * sliceLength)) / geometry.SizeX;
-            sumX += index - (z * sliceLength) - (y * geometry.SizeX);
-            sumY += y;
-            sumZ += z;
-            bodyCount++;
-            touchesEnd |= z == 0 || z == geometry.SizeZ - 1;
-        }
-
-        var centroid = bodyCount > 0
-            ? geometry.VoxelToPatient(sumX / bodyCount, sumY / bodyCount, sumZ / bodyCount)
-            : geometry.VoxelToPatient(plausible.MeanX, plausible.MeanY, plausible.MeanZ);
-        var cut = bodyCount > 0 ? touchesEnd : plausible.MinZ == 0 || plausible.MaxZ == geometry.SizeZ - 1;
-        return new LevelFound(name, plausible.Value, centroid, plausible.VoxelCount, bodyCount, probability / plausible.VoxelCount, cut);
-    }
-
-    /// <summary>
-    /// Vertebral bodies as slabs of the body channel between intervertebral discs. On the localizer's coarse grid the
-    /// bodies of a lordotic spine touch across their tilted discs, so 3D blobs of the body channel run several
-    /// vertebrae together; the number of body voxels per axial slice still dips at every disc, and those dips
-    /// separate the slabs.
-    /// </summary>
-    private static List<VertebralBody> FindBodies(LocalizerMaps maps, LocalizerSpec spec, double voxelMl, SegmentOptions options)
-    {
-        var geometry = maps.Geometry;
-        var sliceLength = geometry.SliceLength;
-        var classCount = spec.ClassCount;
-        var area = new int[geometry.SizeZ];
-        var sumX = new double[geometry.SizeZ];
-        var sumY = new double[geometry.SizeZ];
-        var histogram = new int[geometry.SizeZ * classCount];
-        for (var index = 0; index < maps.Body.Length; index++)
-        {
-            if (maps.Body[index] == 0 || maps.Classes[index] == 0)
-            {
-                continue;
-            }
-
-            var z = index / sliceLength;
-            var y = (index - (z * sliceLength)) / geometry.SizeX;
-            area[z]++;
-            sumX[z] += index - (z * sliceLength) - (y * geometry.SizeX);
-            sumY[z] += y;
-            histogram[(z * classCount) + maps.Classes[index]]++;
-        }
-
-        var ribContactSlices = RibContactSlices(maps);
-        var bodies = new List<VertebralBody>();
-        foreach (var (first, last) in BodySlabs(area, options.DiscDipFraction))
-        {
-            double voxels = 0, x = 0, y = 0, z = 0;
-            var counts = new int[classCount];
-            var ribBearing = false;
-            for (var slice = first; slice <= last; slice++)
-            {
-                voxels += area[slice];
-                x += sumX[slice];
-                y += sumY[slice];
-                z += (double)slice * area[slice];
-                for (var c = 1; c < classCount; c++)
+                var v = column.Vertebrae[i];
+                var from = v.Below?.ArcMm ?? double.NegativeInfinity;
+                var to = v.Above?.ArcMm ?? double.PositiveInfinity;
+                if (rib.ArcMm >= from + marginMm && rib.ArcMm <= to - marginMm)
                 {
-                    counts[c] += histogram[(slice * classCount) + c];
+                    bearing[i] = true;
                 }
-
-                ribBearing |= ribContactSlices?[slice] == true;
-            }
-
-            if (voxels * voxelMl < options.MinBodyMl)
-            {
-                continue;
-            }
-
-            var majority = 1;
-            for (var c = 2; c < classCount; c++)
-            {
-                majority = counts[c] > counts[majority] ? c : majority;
-            }
-
-            bodies.Add(new VertebralBody(
-                geometry.VoxelToPatient(x / voxels, y / voxels, z / voxels),
-                z / voxels,
-                first,
-                last,
-                (last - first + 1) * geometry.Spacing.Z,
-                majority,
-                ribBearing));
-        }
-
-        return bodies;
-    }
-
-    /// <summary>
-    /// Runs of slices with body voxels, cut at discs (a slice, or a run of equal slices, as <see cref="IsDisc"/> tells).
-    /// Slabs bottom to top, as (first, last) slice.
-    /// </summary>
-    private static List<(int First, int Last)> BodySlabs(int[] area, double dipFraction)
-    {
-        var slabs = new List<(int, int)>();
-        var start = -1;
-        for (var z = 0; z <= area.Length; z++)
-        {
-            var empty = z == area.Length || area[z] == 0;
-            if (empty)
-            {
-                if (start >= 0)
+                else if (rib.ArcMm > from - marginMm && rib.ArcMm < to + marginMm && bearing[i] != true)
                 {
-                    slabs.Add((start, z - 1));
+                    bearing[i] = null;
                 }
-
-                start = -1;
-                continue;
-            }
-
-            if (start < 0)
-            {
-                start = z;
-            }
-            else if (IsDisc(area, z, dipFraction))
-            {
-                slabs.Add((start, z - 1));
-                while (z + 1 < area.Length && area[z + 1] == area[z])
-                {
-                    z++;
-                }
-
-                start = -1;
             }
         }
 
-        return slabs;
+        return (bearing, evidence);
     }
 
-    /// <summary>
-    /// A local minimum of the area whose dip is deep against the fullest slice on each side before the area falls
-    /// lower again (its topographic prominence): a wobble inside one body is shallow against that body's own peak.
-    /// </summary>
-    private static bool IsDisc(int[] area, int z, double dipFraction)
-    {
-        if (z == 0 || z == area.Length - 1 || area[z] > area[z - 1] || area[z] > area[z + 1])
-        {
-            return false;
-        }
+    /// <summary>The claim that L1 is vertebra <paramref name="l1"/> of the column; an index off the column (kept, so the vertebrae in view can still be named) means L1 lies beyond the scan.</summary>
+    private static LevelClaim Place(string method, int l1, VertebralColumn column, string detail, IReadOnlyList<CountEvidence> evidence) =>
+        l1 < 0 ? new LevelClaim(method, ClaimKind.L1BelowScan, l1, detail + ": L1 lies below the scan", evidence)
+        : l1 >= column.Vertebrae.Count ? new LevelClaim(method, ClaimKind.L1AboveScan, l1, detail + ": L1 lies above the scan", evidence)
+        : new LevelClaim(method, ClaimKind.L1At, l1, string.Create(CultureInfo.InvariantCulture, $"{detail}; L1 at z {column.Vertebrae[l1].Centre.Z:0}"), evidence);
 
-        int below = 0, above = 0;
-        for (var k = z - 1; k >= 0 && area[k] >= area[z]; k--)
-        {
-            below = Math.Max(below, area[k]);
-        }
-
-        for (var k = z + 1; k < area.Length && area[k] >= area[z]; k++)
-        {
-            above = Math.Max(above, area[k]);
-        }
-
-        return area[z] <= dipFraction * Math.Min(below, above);
-    }
-
-    /// <summary>
-    /// Slices where a rib voxel touches a vertebra voxel: a rib articulating with its vertebra. Shafts of higher ribs
-    /// pass beside lower vertebrae without touching them, the trap the primer warns of.
-    /// </summary>
-    private static bool[]? RibContactSlices(LocalizerMaps maps)
-    {
-        if (maps.Ribs is not { } ribs)
-        {
-            return null;
-        }
-
-        var geometry = maps.Geometry;
-        var contact = new bool[geometry.SizeZ];
-        var sliceLength = geometry.SliceLength;
-        for (var index = 0; index < ribs.Length; index++)
-        {
-            if (ribs[index] == 0)
-            {
-                continue;
-            }
-
-            var z = index / sliceLength;
-            var y = (index - (z * sliceLength)) / geometry.SizeX;
-            var x = index - (z * sliceLength) - (y * geometry.SizeX);
-            var touches = (x > 0 && maps.Classes[index - 1] != 0)
-                || (x < geometry.SizeX - 1 && maps.Classes[index + 1] != 0)
-                || (y > 0 && maps.Classes[index - geometry.SizeX] != 0)
-                || (y < geometry.SizeY - 1 && maps.Classes[index + geometry.SizeX] != 0);
-            contact[z] |= touches;
-        }
-
-        return contact;
-    }
-
-    private static LevelCount CountFromSacrum(List<LevelFound> levels, List<VertebralBody> bodies, LocalizerSpec spec, LevelFound? l1, VolumeGeometry geometry, SegmentOptions options)
-    {
-        var sacrumClass = spec.ClassNamed("S1");
-        var sacrum = levels.FirstOrDefault(level => level.ClassIndex == sacrumClass);
-        if (sacrum is null)
-        {
-            return new LevelCount(FromSacrum, CountOutcome.Unavailable, "sacrum not in view");
-        }
-
-        // Counting starts above the slab that holds the sacrum's centroid; a slab there that most of the time is
-        // something else means S1 did not separate from the bodies above it.
-        var sacrumZ = geometry.PatientToVoxel(sacrum.CentroidLps).Z;
-        var sacrumSlab = bodies.FindIndex(body => body.FirstSlice - 0.5 <= sacrumZ && sacrumZ <= body.LastSlice + 0.5);
-        if (sacrumSlab >= 0 && bodies[sacrumSlab].HeightMm > options.MaxBodyHeightMm)
-        {
-            return new LevelCount(FromSacrum, CountOutcome.Unavailable, string.Create(CultureInfo.InvariantCulture,
-                $"the sacrum's body slab is {bodies[sacrumSlab].HeightMm:0} mm tall: S1 does not separate from the bodies above it; not counted"));
-        }
-
-        if (sacrumSlab >= 0 && bodies[sacrumSlab].MajorityClass != sacrum.ClassIndex)
-        {
-            return new LevelCount(FromSacrum, CountOutcome.Unavailable,
-                $"the sacrum's body slab is mostly {spec.Labels[bodies[sacrumSlab].MajorityClass].Name}: S1 does not separate from the bodies above it; not counted");
-        }
-
-        var above = bodies
-            .Where(body => body.MajorityClass != sacrum.ClassIndex && body.FirstSlice > (sacrumSlab >= 0 ? bodies[sacrumSlab].LastSlice : sacrumZ + (options.MinBodySeparationMm / geometry.Spacing.Z)))
-            .ToList();
-        if (above.Count == 0)
-        {
-            return new LevelCount(FromSacrum, CountOutcome.Unavailable, "no vertebral body found above S1");
-        }
-
-        var lowestName = spec.Labels[above[0].MajorityClass].Name;
-        var lumbarNumber = LumbarNumber(lowestName);
-        if (lumbarNumber is not (>= 4 and <= 6))
-        {
-            return new LevelCount(FromSacrum, CountOutcome.Disagrees, $"the body just above S1 is labelled {lowestName}, not L4–L6");
-        }
-
-        if (above.Take(lumbarNumber.Value).FirstOrDefault(body => body.HeightMm > options.MaxBodyHeightMm) is { } merged)
-        {
-            return new LevelCount(FromSacrum, CountOutcome.Unavailable,
-                string.Create(CultureInfo.InvariantCulture, $"vertebral bodies above S1 run together ({merged.HeightMm:0} mm tall at {merged.CentroidLps}); not counted"));
-        }
-
-        if (above.Take(lumbarNumber.Value).FirstOrDefault(body => body.HeightMm < options.MinBodyHeightMm) is { } split)
-        {
-            return new LevelCount(FromSacrum, CountOutcome.Unavailable,
-                string.Create(CultureInfo.InvariantCulture, $"the body channel above S1 does not separate into vertebrae (a {split.HeightMm:0} mm slab at {split.CentroidLps}); not counted"));
-        }
-
-        if (above.Count < lumbarNumber.Value)
-        {
-            return new LevelCount(FromSacrum, CountOutcome.L1NotInView,
-                $"{above.Count} bodies above S1 with the lowest one {lowestName}: L1 lies above the scan");
-        }
-
-        return Compare(FromSacrum, above[lumbarNumber.Value - 1], l1, $"{lumbarNumber} bodies up from S1 (lowest lumbar labelled {lowestName})", options);
-    }
-
-    private static LevelCount CountFromRibs(LocalizerMaps maps, LocalizerSpec spec, List<VertebralBody> bodies, LevelFound? l1, SegmentOptions options)
-    {
-        if (!spec.RibChannelTrained || maps.Ribs is null)
-        {
-            return new LevelCount(FromRibs, CountOutcome.Unavailable, "the model's rib channel is not trained (manifest ribChannelTrained: false)");
-        }
-
-        if (bodies.Count == 0 || !bodies[^1].RibBearing)
-        {
-            return new LevelCount(FromRibs, CountOutcome.Unavailable, bodies.Any(body => body.RibBearing)
-                ? "the top vertebra in view bears no rib: rib contacts lower down (iliac crest, transverse processes) are not counted from"
-                : "no rib-bearing vertebra in view");
-        }
-
-        // Every thoracic vertebra bears a rib pair, so the rib-bearing ones form one run from the top of a scan that
-        // starts in the thorax; the last rib-bearing vertebra ends that run. A rib contact below a gap is something
-        // else taken for a rib (the iliac crest beside L5, a lumbar transverse process) and must not end the count.
-        var lastRibBearing = bodies.Count - 1;
-        while (lastRibBearing > 0 && bodies[lastRibBearing - 1].RibBearing)
-        {
-            lastRibBearing--;
-        }
-
-        if (lastRibBearing == 0)
-        {
-            return new LevelCount(FromRibs, CountOutcome.L1NotInView, "the scan ends at the last rib-bearing vertebra: L1 lies below it");
-        }
-
-        return Compare(FromRibs, bodies[lastRibBearing - 1], l1, "first body below the last rib-bearing vertebra", options);
-    }
-
-    private static LevelCount Compare(string method, VertebralBody counted, LevelFound? l1, string how, SegmentOptions options)
-    {
-        if (l1 is null)
-        {
-            return new LevelCount(method, CountOutcome.Disagrees, $"{how} gives L1 at {counted.CentroidLps}, where the localizer has no L1");
-        }
-
-        var distance = (counted.CentroidLps - l1.CentroidLps).Length;
-        return distance <= options.CountAgreementMm
-            ? new LevelCount(method, CountOutcome.Agrees, string.Create(CultureInfo.InvariantCulture, $"{how} lands on the localizer's L1 ({distance:0.0} mm)"))
-            : new LevelCount(method, CountOutcome.Disagrees, string.Create(CultureInfo.InvariantCulture, $"{how} gives L1 at {counted.CentroidLps}, {distance:0} mm from the localizer's L1"));
-    }
-
-    /// <summary>A class standing for several vertebrae (e.g. "T1-T8") is not a level.</summary>
-    private static bool IsGroup(string name) => name.Contains('-', StringComparison.Ordinal) || name == "background";
-
-    private static int? LumbarNumber(string name) =>
-        name.Length == 2 && name[0] == 'L' && char.IsAsciiDigit(name[1]) ? name[1] - '0' : null;
-
-    private static double PatientZ(LevelFound level) => level.CentroidLps.Z;
+    private static bool IsNamedLevel(string name) => NameAt(0) == name || Above.Contains(name) || Below.Contains(name);
 }

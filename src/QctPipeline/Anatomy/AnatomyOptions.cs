@@ -1,0 +1,148 @@
+namespace QctPipeline.Anatomy;
+
+/// <summary>
+/// The constants of the image analysis of the spine, with where each comes from. Measured on the real series in
+/// ../shared/realdata (LIDC-IDRI 0001, CPTAC B70f, TotalSegmentator's J2K spine, TPTBox's lumbar crop) and on phantoms;
+/// decision 0012 records the figures.
+/// </summary>
+public sealed record AnatomyOptions
+{
+    /// <summary>In-plane pixel (mm) of the grid the canal is tracked on: the canal is 12–20 mm wide in adults.</summary>
+    public double TrackingPixelMm { get; init; } = 2;
+
+    /// <summary>Slab thickness (mm) the canal is tracked on; thinner series are averaged to it.</summary>
+    public double TrackingSlabMm { get; init; } = 2.5;
+
+    /// <summary>Air and lung end here (HU): the trunk is the largest region above it.</summary>
+    public double TrunkHu { get; init; } = -400;
+
+    /// <summary>
+    /// Dense bone around the canal (HU, on 2 mm pixels): pedicles, laminae and the posterior wall. Above the
+    /// trabecular range so that marrow never counts, and contrast-filled vessels, which reach 400 HU and more in the
+    /// arterial phase (LIDC 0001's aorta: 396 HU median), are told apart by their core, not by this threshold.
+    /// </summary>
+    public double CanalWallHu { get; init; } = 300;
+
+    /// <summary>Canal content (HU): cerebrospinal fluid and cord, 0–40 HU, with partial volume; mediastinal fat (−100) is not canal.</summary>
+    public double CanalContentMinHu { get; init; } = -40;
+
+    /// <summary>Upper end of the canal content range (HU).</summary>
+    public double CanalContentMaxHu { get; init; } = 120;
+
+    /// <summary>Half-width (mm) of the canal's core, which must hold canal content.</summary>
+    public double CanalCoreMm { get; init; } = 4;
+
+    /// <summary>Inner half-width (mm) of the ring of bone around the canal.</summary>
+    public double CanalRingInnerMm { get; init; } = 7;
+
+    /// <summary>Outer half-width (mm) of the ring of bone around the canal.</summary>
+    public double CanalRingOuterMm { get; init; } = 15;
+
+    /// <summary>
+    /// The canal lies behind the middle of the trunk: candidates in front of this fraction of the trunk's depth
+    /// (measured from the front) are not considered, and the prior rises to 1 over the next <see cref="CanalPriorRampFraction"/>.
+    /// Keeps the superior vena cava and a contrast-filled aortic arch, ring-like in a slice, out of the track.
+    /// </summary>
+    public double CanalMinDepthFraction { get; init; } = 0.45;
+
+    /// <summary>See <see cref="CanalMinDepthFraction"/>.</summary>
+    public double CanalPriorRampFraction { get; init; } = 0.15;
+
+    /// <summary>The canal lies within this fraction of the trunk's width from its middle (half of the middle 60 %).</summary>
+    public double CanalMaxLateralFraction { get; init; } = 0.3;
+
+    /// <summary>Candidate canal positions kept per slab (local maxima of the score, 10 mm apart).</summary>
+    public int CanalCandidates { get; init; } = 10;
+
+    /// <summary>
+    /// Cost of the canal moving sideways between slabs: per (mm of in-plane shift per mm along the spine) beyond
+    /// <see cref="CanalFreeSlope"/>, squared. The spine's steepest adult curve (lumbosacral lordosis) stays near a slope of 1.
+    /// </summary>
+    public double CanalShiftCost { get; init; } = 0.05;
+
+    /// <summary>In-plane shift per mm along the spine that costs nothing (natural curvature).</summary>
+    public double CanalFreeSlope { get; init; } = 0.4;
+
+    /// <summary>Cost of starting or ending the track (the scan runs past the spine, or a slab lacks any candidate).</summary>
+    public double CanalGapCost { get; init; } = 3;
+
+    /// <summary>Bone (HU) of the vertebral body's cortex and endplates when the body is outlined in a slice (after 0.8 mm smoothing).</summary>
+    public double BodyBoneHu { get; init; } = 150;
+
+    /// <summary>Radius (mm) of the body's central cylinder whose mean HU profile shows the discs.</summary>
+    public double CoreRadiusMm { get; init; } = 10;
+
+    /// <summary>
+    /// Adult vertebral pitch (body plus disc, mm) along the spine: about 20 mm at T1–T4, 25–30 at T10–T12, 30–40 in the
+    /// lumbar spine (Panjabi et al., Spine 1991;16:888 and 1992;17:299). Discs are never closer than this …
+    /// </summary>
+    public double MinPitchMm { get; init; } = 17;
+
+    /// <summary>… nor further apart than this.</summary>
+    public double MaxPitchMm { get; init; } = 45;
+
+    /// <summary>Cost of a change between successive pitches, per squared log ratio: neighbouring vertebrae differ by a few per cent.</summary>
+    public double PitchChangeCost { get; init; } = 8;
+
+    /// <summary>A disc must stand out by this fraction of the scan's strong disc signals (their 90th percentile) to be worth a vertebra.</summary>
+    public double DiscEvidenceCost { get; init; } = 0.3;
+
+    /// <summary>Disc signals are measured against at least this (HU): a scan with no clear disc must not make noise look like discs.</summary>
+    public double MinDiscSignalHu { get; init; } = 40;
+
+    /// <summary>Gaussian σ (mm) applied before outlining a body: the TPTBox crop's noise (σ ≈ 100 HU at 1.5 mm) needs it, thinner structures than 1 mm are not outlined.</summary>
+    public double OutlineSmoothingMm { get; init; } = 1;
+
+    /// <summary>Each plane's outline stays within this (mm) of the mid-body outline: bodies flare towards their endplates by a few mm.</summary>
+    public double OutlineSectionToleranceMm { get; init; } = 4;
+
+    /// <summary>Gaussian σ (mm) before the body's cross-section is found on a slice to place the centreline: enough to keep noise speckle (σ 100 HU in the TPTBox crop) from joining the body.</summary>
+    public double BodyCentreSmoothingMm { get; init; } = 1.5;
+
+    /// <summary>The body lies in front of this much (mm) in front of the canal's centre: the canal's radius, 6–9 mm in adults, less a margin.</summary>
+    public double CanalFrontMm { get; init; } = 5;
+
+    /// <summary>
+    /// A body cross-section's outline must follow an edge at least this strong (mean HU lost per mm outwards): a cortex
+    /// blurred over 1–2 mm drops 100–400 HU into the surrounding muscle and fat; a disc's annulus barely drops.
+    /// </summary>
+    public double MinBodyEdgeHuPerMm { get; init; } = 15;
+
+    /// <summary>The outline is drawn this far (mm) inside the steepest outward fall of the smoothed cortex, which lies outside the bone's surface by about half the smoothing.</summary>
+    public double OutlineInsetMm { get; init; } = 0.5;
+
+    /// <summary>Rib bone (HU, 3 × 3-voxel mean) at slices up to 3 mm: a rib's cortex and marrow average 250–600 HU; muscle and fat never reach it.</summary>
+    public double RibBoneHu { get; init; } = 200;
+
+    /// <summary>Rib bone (HU) at thicker slices, where a 10 mm rib crossing a 5 mm slice obliquely is averaged with muscle.</summary>
+    public double RibBoneThickSliceHu { get; init; } = 160;
+
+    /// <summary>
+    /// A rib is picked up this far (mm) beside the canal, inside the scapula's medial border and where even a short
+    /// 12th rib still runs; lumbar transverse processes (tips 35–50 mm from the midline, longest at L3) reach it too,
+    /// and are told apart by their course (<see cref="RibMinRiseMm"/>).
+    /// </summary>
+    public int RibStartMm { get; init; } = 45;
+
+    /// <summary>… and followed in to this far (mm) beside the canal, where its neck meets the transverse process and its head the body.</summary>
+    public int RibAttachmentMm { get; init; } = 25;
+
+    /// <summary>A bar thicker than this (mm along the spine) where the rib is picked up is not one rib (the scapula, the iliac wing).</summary>
+    public double RibMaxThicknessMm { get; init; } = 25;
+
+    /// <summary>Depth (mm) of the boxes on the canal's four sides that must hold bone: a pedicle is 5–10 mm wide, a lamina 5–8 mm thick.</summary>
+    public double CanalQuadrantMm { get; init; } = 8;
+
+    /// <summary>
+    /// From where it is picked up to its attachment, a rib rises at least this much (mm) towards the head: the lower
+    /// ribs descend 25–45° from the horizontal beside the spine, so 20 mm inwards rises 9–20 mm; a lumbar transverse
+    /// process runs out level or slightly upwards.
+    /// </summary>
+    public double RibMinRiseMm { get; init; } = 4;
+
+    /// <summary>A bar running out beyond this (mm beside the canal) is a rib whatever its course: lumbar transverse processes end by 50 mm.</summary>
+    public int RibMinReachMm { get; init; } = 60;
+
+    /// <summary>A rib's head lies about this far (mm) beside the canal's centre, at the body's posterolateral corner.</summary>
+    public double RibHeadMm { get; init; } = 12;
+}
