@@ -45,7 +45,8 @@ public static class L1Segmenter
         if (column.Vertebrae.Count == 0)
         {
             return new SegmentationResult(SegmentationStatus.NoL1, "the spine could not be followed in the image: no spinal canal was found",
-                null, null, null, 0, [], [], null, null, warnings, clock.Timings) { Column = column };
+                null, null, null, 0, [], [], null, null, warnings, clock.Timings)
+            { Column = column };
         }
 
         var ribs = RibFinder.Find(view, column, options.Anatomy);
@@ -58,7 +59,8 @@ public static class L1Segmenter
         clock.Lap("levels");
 
         SegmentationResult Abstain(string reason) => new(
-            SegmentationStatus.NoL1, reason, null, null, null, verdict.Confidence, levels, verdict.Counts, null, null, warnings, clock.Timings) { Column = column };
+            SegmentationStatus.NoL1, reason, null, null, null, verdict.Confidence, levels, verdict.Counts, null, null, warnings, clock.Timings)
+        { Column = column };
         if (verdict.Status == SegmentationStatus.NoL1)
         {
             return Abstain(verdict.Reason!);
