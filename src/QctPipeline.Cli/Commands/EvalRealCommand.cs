@@ -38,7 +38,7 @@ internal static class EvalRealCommand
         {
             var manifest = EvaluationManifest.Read(parsed.GetValue(manifestArgument)!);
             var problems = manifest.Problems.Select(problem => problem.ToString()).ToList();
-            problems.ForEach(problem => Console.Error.WriteLine($"qct: {problem}"));
+            Console.Error.Write(string.Concat(problems.Select(problem => $"qct: {problem}{Environment.NewLine}")));
             var figureFolder = parsed.GetValue(figures)?.FullName;
             var printJson = parsed.GetValue(json);
             using var segmentationModel = model.Load(parsed);
@@ -55,7 +55,7 @@ internal static class EvalRealCommand
                 try
                 {
                     // Rows of one series (T11 and T12 of one scan, say) share one load and one run of the chain.
-                    var series = last?.Series.Path == evaluationCase.SeriesPath ? last.Value.Series : EvaluationSeries.Load(evaluationCase.SeriesPath);
+                    var series = last?.Series.Path == evaluationCase.SeriesPath ? last.Value.Series : Loaded(evaluationCase);
                     var reference = ReferenceStandard.For(evaluationCase, series.Volume);
                     last = last?.Series == series ? last : Analyse(series, segmentationModel);
                     var score = CaseScoring.Score(evaluationCase.Name, reference, last.Value.Answer);
@@ -135,6 +135,18 @@ internal static class EvalRealCommand
             measured?.Choice.Level is { } level ? MeasuredLevelReport.LevelName(level, aboveL1Name) : null,
             measured?.ErodedBody?.Hu.Mean);
         return (series, answer, segmentation);
+    }
+
+    /// <summary>The case's series, with what ingest had to assume (a NIfTI's missing metadata, say) on standard error.</summary>
+    private static EvaluationSeries Loaded(EvaluationCase evaluationCase)
+    {
+        var series = EvaluationSeries.Load(evaluationCase.SeriesPath);
+        foreach (var warning in series.Warnings)
+        {
+            Console.Error.WriteLine($"warning: {evaluationCase.Where}: {warning}");
+        }
+
+        return series;
     }
 
     private static bool IsBadInput(Exception exception) => exception is EvaluationInputException or FileNotFoundException or DirectoryNotFoundException

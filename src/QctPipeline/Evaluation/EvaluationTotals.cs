@@ -50,7 +50,7 @@ public sealed record EvaluationTotals(
 
     public IEnumerable<string> Lines()
     {
-        yield return $"cases: {Evaluated} evaluated, {NotEvaluated} not (bad input, each named above)";
+        yield return $"cases: {Evaluated} evaluated, {NotEvaluated} not (bad input, each named on standard error)";
         yield return $"level: right {Right}, wrong {Wrong}, abstained {Abstained}; wrong with status ok: {WrongWithStatusOk} (must be 0)";
         yield return string.Create(CultureInfo.InvariantCulture, $"median centroid error: {Number(MedianCentroidErrorMm, "0.0")} mm (n = {CentroidErrors})");
         yield return string.Create(CultureInfo.InvariantCulture, $"median Dice: {Number(MedianDice, "0.000")} (n = {Dices})");
