@@ -116,14 +116,8 @@ internal static class EvalRealCommand
 
         var segmentation = analysis.Segmentation;
         var aboveL1Name = L1Report.AboveL1Name(segmentation);
-        var masks = new Dictionary<string, Mask>();
-        foreach (var (name, mask) in new[] { ("L1", segmentation.L1Mask), ("L2", segmentation.L2Mask), (aboveL1Name, segmentation.AboveL1Mask) })
-        {
-            if (name is not null && mask is not null)
-            {
-                masks.TryAdd(name, mask);
-            }
-        }
+        var masks = new (string? Name, Mask? Mask)[] { ("L1", segmentation.L1Mask), ("L2", segmentation.L2Mask), (aboveL1Name, segmentation.AboveL1Mask) }
+            .Where(named => named.Name is not null && named.Mask is not null).DistinctBy(named => named.Name).ToDictionary(named => named.Name!, named => named.Mask!);
 
         var measured = analysis.Measurement;
         var answer = new PipelineAnswer(
@@ -132,7 +126,8 @@ internal static class EvalRealCommand
             [.. segmentation.Levels.Select(level => new NamedLevel(level.Name, level.CentroidLps))],
             segmentation.L1CentroidLps,
             masks,
-            measured?.Choice.Level is { } level ? MeasuredLevelReport.LevelName(level, aboveL1Name) : null,
+            // An above-L1 body the level list does not name is compared with no reference (the report's "T12" is a guess).
+            measured?.Choice.Level is { } level && (level != VertebralLevel.AboveL1 || aboveL1Name is not null) ? MeasuredLevelReport.LevelName(level, aboveL1Name) : null,
             measured?.ErodedBody?.Hu.Mean);
         return (series, answer, segmentation);
     }
