@@ -12,6 +12,7 @@ root.Subcommands.Add(AnalyzeCommand.Create());
 root.Subcommands.Add(CalibrateCommand.Create());
 root.Subcommands.Add(EvalModelCommand.Create());
 root.Subcommands.Add(EvalVbmdCommand.Create());
+root.Subcommands.Add(EvalRealCommand.Create());
 root.Subcommands.Add(HistoryCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(MergeCommand.Create());

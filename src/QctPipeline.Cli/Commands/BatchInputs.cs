@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using QctPipeline.Domain;
 using QctPipeline.Ingest;
 
 namespace QctPipeline.Cli.Commands;
@@ -105,7 +106,7 @@ internal static class BatchInputs
 
     private static IEnumerable<(int Line, string? Folder, string[] Row, string[] Header)> ManifestRows(string manifest)
     {
-        var rows = ParseCsv(File.ReadAllText(manifest, Encoding.UTF8));
+        var rows = CsvText.Parse(File.ReadAllText(manifest, Encoding.UTF8));
         if (rows.Count == 0 || !rows[0].Contains("path"))
         {
             throw new InvalidDataException($"{manifest}: a manifest needs a header row with a 'path' column (and optionally patient_id, study_date)");
@@ -162,71 +163,5 @@ internal static class BatchInputs
         }
 
         return (InDateOrder(studies), problems);
-    }
-
-    /// <summary>RFC 4180: fields separated by commas, optionally quoted with doubled quotes inside; CRLF or LF rows.</summary>
-    internal static List<string[]> ParseCsv(string text)
-    {
-        var rows = new List<string[]>();
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        var quoted = false;
-        for (var index = 0; index < text.Length; index++)
-        {
-            var c = text[index];
-            if (quoted)
-            {
-                if (c == '"' && index + 1 < text.Length && text[index + 1] == '"')
-                {
-                    field.Append('"');
-                    index++;
-                }
-                else if (c == '"')
-                {
-                    quoted = false;
-                }
-                else
-                {
-                    field.Append(c);
-                }
-            }
-            else if (c == '"')
-            {
-                quoted = true;
-            }
-            else if (c == ',')
-            {
-                fields.Add(field.ToString());
-                field.Clear();
-            }
-            else if (c is '\n' or '\r')
-            {
-                if (c == '\r' && index + 1 < text.Length && text[index + 1] == '\n')
-                {
-                    index++;
-                }
-
-                fields.Add(field.ToString());
-                field.Clear();
-                if (fields.Any(f => f.Length > 0))
-                {
-                    rows.Add([.. fields.Select(f => f.Trim())]);
-                }
-
-                fields.Clear();
-            }
-            else
-            {
-                field.Append(c);
-            }
-        }
-
-        fields.Add(field.ToString());
-        if (fields.Any(f => f.Length > 0))
-        {
-            rows.Add([.. fields.Select(f => f.Trim())]);
-        }
-
-        return rows;
     }
 }

@@ -3,25 +3,33 @@ using QctPipeline.Segment;
 
 namespace QctPipeline.Report;
 
-/// <summary>Slab thicknesses and window of the level figure; distances in mm relative to the spine's centre.</summary>
+/// <summary>Slab thicknesses, window and scale of the level figure; distances in mm relative to the spine's centre.</summary>
 /// <param name="CoronalSlabAnteriorMm">How far in front of the bodies' centres the coronal slab starts.</param>
 /// <param name="CoronalSlabPosteriorMm">How far behind them it ends: far enough to hold the rib heads and transverse processes.</param>
 /// <param name="SagittalSlabMm">Full thickness of the sagittal slab about the spine's midline.</param>
+/// <param name="MaxMillimetresPerPixel">The coarsest pixel drawn, on both axes: finer grids keep their in-plane pixel, coarser ones and thick slices are resampled to this.</param>
 public sealed record LevelFigureOptions(
     double CoronalSlabAnteriorMm = 12,
     double CoronalSlabPosteriorMm = 40,
     double SagittalSlabMm = 8,
-    int TextScale = 2)
+    int TextScale = 2,
+    double MaxMillimetresPerPixel = 1)
 {
     public WindowLevel Window { get; init; } = WindowLevel.Bone;
 }
 
+/// <summary>The level figure and where its labels went (for checking that none overlap and each names what it should).</summary>
+public sealed record LevelFigureDrawing(RenderedImage Image, IReadOnlyList<LabelBox> Labels);
+
 /// <summary>
 /// The picture a reader checks the level count on: a coronal maximum-intensity slab through the vertebral bodies and
-/// their rib joints beside a thin sagittal slab through the spine, both head up, with every level found named at its
-/// centroid and the bodies of L1 (red), the last rib-bearing vertebra (cyan) and L2 (violet) overlaid. Sampled in
-/// patient space, so any grid (feet-first, prone) comes out head up, patient right on the image left in the coronal
-/// view and anterior on the left in the sagittal one. Levels cut by the scan's edge carry a '*'.
+/// their rib joints beside a thin sagittal slab through the spine, both head up, with every level found named beside
+/// its centroid and the bodies of L1 (red), the last rib-bearing vertebra (cyan) and L2 (violet) overlaid. Sampled in
+/// patient space at one pixel size on both axes of at most 1 mm, so any grid (feet-first, prone, 5 mm slices, coarse
+/// pixels) comes out head up and unsquashed, patient right on the image left in the coronal view and anterior on the
+/// left in the sagittal one. Level names stand in a column beside the spine, stacked so that none overlap, each with a
+/// leader line to its centroid; levels cut by the scan's edge carry a '*'. Count evidence passed in as
+/// <see cref="CountMark"/>s (ribs, sacrum, the scan's top) is drawn where it lies and named in a margin beside the panels.
 /// </summary>
 public static class LevelFigure
 {
@@ -31,16 +39,35 @@ public static class LevelFigure
     private const int PanelGap = 6;
     private const double OverlayAlpha = 0.45;
 
+    /// <summary>How far beside the spine's centroids a label column starts.</summary>
+    private const double LabelOffsetMm = 20;
+
     private static readonly (byte R, byte G, byte B) L1Colour = (255, 70, 60);
     private static readonly (byte R, byte G, byte B) AboveL1Colour = (60, 220, 255);
     private static readonly (byte R, byte G, byte B) L2Colour = (200, 110, 255);
     private static readonly (byte R, byte G, byte B) NameColour = (255, 235, 90);
+    private static readonly (byte R, byte G, byte B) Black = (0, 0, 0);
+    private static readonly Vector3 TieBreak = new(1e-4, 1e-4, 1e-4);
 
-    public static RenderedImage Render(CtVolume volume, SegmentationResult result, LevelFigureOptions options)
+    public static (byte R, byte G, byte B) MarkColour(CountMarkKind kind) => kind switch
     {
+        CountMarkKind.Rib => (255, 150, 40),
+        CountMarkKind.Sacrum => (90, 230, 120),
+        CountMarkKind.ScanTop => (120, 170, 255),
+        _ => (255, 120, 220),
+    };
+
+    public static RenderedImage Render(CtVolume volume, SegmentationResult result, LevelFigureOptions options, IReadOnlyList<CountMark>? marks = null) =>
+        Draw(volume, result, options, marks).Image;
+
+    public static LevelFigureDrawing Draw(CtVolume volume, SegmentationResult result, LevelFigureOptions options, IReadOnlyList<CountMark>? marks = null)
+    {
+        marks ??= [];
         var geometry = volume.Geometry;
         var (low, high) = PatientBounds(geometry);
-        var pixel = Math.Min(geometry.Spacing.X, geometry.Spacing.Y);
+
+        // One pixel size on both axes, never coarser than the limit: a 5 mm slice spans 5 rows, a 2 mm pixel 2 columns.
+        var pixel = Math.Min(options.MaxMillimetresPerPixel, Math.Min(geometry.Spacing.X, geometry.Spacing.Y));
         var centre = SpineCentre(result.Levels, low, high);
         var labels = LabelVolume(geometry, result);
         var sampleStep = Math.Min(pixel, geometry.Spacing.Z);
@@ -61,29 +88,133 @@ public static class LevelFigure
             -options.SagittalSlabMm / 2,
             options.SagittalSlabMm / 2);
 
-        var figure = new RenderedImage(coronal.Width + PanelGap + sagittal.Width, Math.Max(coronal.Height, sagittal.Height), 3,
-            new byte[(coronal.Width + PanelGap + sagittal.Width) * Math.Max(coronal.Height, sagittal.Height) * 3]);
-        Paste(figure, coronal, 0);
-        Paste(figure, sagittal, coronal.Width + PanelGap);
+        // Evidence is named in margins outside the panels (left of the coronal, right of the sagittal), so its names
+        // never cover the anatomy they point at, whatever the marks span (the scan's top runs the whole width).
+        var margin = marks.Count == 0 ? 0 : marks.Max(mark => PixelFont.Width(mark.Text.ToUpperInvariant(), options.TextScale)) + PanelGap;
+        var sagittalLeft = margin + coronal.Width + PanelGap;
+        var width = sagittalLeft + sagittal.Width + margin;
+        var height = Math.Max(coronal.Height, sagittal.Height);
+        var figure = new RenderedImage(width, height, 3, new byte[width * height * 3]);
+        Paste(figure, coronal, margin);
+        Paste(figure, sagittal, sagittalLeft);
 
-        foreach (var level in result.Levels)
+        int Row(Vector3 p) => (int)Math.Round((high.Z - p.Z) / pixel);
+        var views = new[]
         {
-            var name = level.CutByEdge ? level.Name + "*" : level.Name;
-            var colour = level.Name == "L1" ? L1Colour : NameColour;
-            var row = (int)Math.Round((high.Z - level.CentroidLps.Z) / pixel);
-            var textHeight = PixelFont.Height(options.TextScale);
+            new PanelView(margin, coronal.Width, p => margin + (int)Math.Round((p.X - low.X) / pixel), LabelSide.Right, (0, margin - (PanelGap / 2))),
+            new PanelView(sagittalLeft, sagittal.Width, p => sagittalLeft + (int)Math.Round((p.Y - low.Y) / pixel), LabelSide.Left, (width - margin + (PanelGap / 2), width)),
+        };
 
-            var coronalColumn = (int)Math.Round((level.CentroidLps.X - low.X) / pixel);
-            PixelFont.Fill(figure, coronalColumn - 2, row - 2, 5, 5, colour);
-            PixelFont.Draw(figure, name, coronalColumn + (int)Math.Round(28 / pixel), row - textHeight / 2, options.TextScale, colour);
+        var placed = new List<LabelBox>();
+        var offset = (int)Math.Round(LabelOffsetMm / pixel);
+        foreach (var view in views)
+        {
+            var levelRequests = result.Levels.Select(level => new LabelRequest(
+                level.CutByEdge ? level.Name + "*" : level.Name,
+                level.Name == "L1" ? L1Colour : NameColour,
+                view.Column(level.CentroidLps),
+                Row(level.CentroidLps))).ToList();
+            var levelBoxes = LabelLayout.Stack(levelRequests, ColumnEdge(levelRequests, view.LevelSide, offset), view.LevelSide, view.Left, view.Right, height, options.TextScale);
+            var markSide = view.LevelSide == LabelSide.Right ? LabelSide.Left : LabelSide.Right;
+            var markRequests = marks.Select(mark => new LabelRequest(mark.Text.ToUpperInvariant(), MarkColour(mark.Kind), view.Column(mark.FromLps), Row(mark.FromLps))).ToList();
+            var markBoxes = LabelLayout.Stack(markRequests, markSide == LabelSide.Left ? view.Margin.High : view.Margin.Low, markSide, view.Margin.Low, view.Margin.High, height, options.TextScale);
 
-            var sagittalColumn = coronal.Width + PanelGap + (int)Math.Round((level.CentroidLps.Y - low.Y) / pixel);
-            PixelFont.Fill(figure, sagittalColumn - 2, row - 2, 5, 5, colour);
-            var textLeft = sagittalColumn - (int)Math.Round(30 / pixel) - PixelFont.Width(name, options.TextScale);
-            PixelFont.Draw(figure, name, Math.Max(coronal.Width + PanelGap, textLeft), row - textHeight / 2, options.TextScale, colour);
+            foreach (var box in levelBoxes.Concat(markBoxes))
+            {
+                DrawLeader(figure, box);
+            }
+
+            foreach (var request in levelRequests)
+            {
+                PixelFont.Fill(figure, request.AnchorColumn - 2, request.AnchorRow - 2, 5, 5, request.Colour);
+            }
+
+            foreach (var mark in marks)
+            {
+                DrawMark(figure, mark, view.Column, Row);
+            }
+
+            placed.AddRange(levelBoxes);
+            placed.AddRange(markBoxes);
         }
 
-        return figure;
+        // Text last, so no line or marker crosses a name.
+        foreach (var box in placed)
+        {
+            PixelFont.Draw(figure, box.Text, box.Left, box.Top, box.TextScale, box.Colour);
+        }
+
+        return new LevelFigureDrawing(figure, placed);
+    }
+
+    /// <summary>
+    /// Where a panel is in the figure, how a patient point maps to its columns, which side of the spine its level names
+    /// stand on, and the margin [Low, High) its evidence names stand in.
+    /// </summary>
+    private sealed record PanelView(int Left, int Width, Func<Vector3, int> Column, LabelSide LevelSide, (int Low, int High) Margin)
+    {
+        public int Right => Left + Width;
+    }
+
+    /// <summary>The inner edge of a label column <paramref name="offset"/> pixels beyond the outermost anchor on that side.</summary>
+    private static int ColumnEdge(IReadOnlyList<LabelRequest> requests, LabelSide side, int offset) => requests.Count == 0
+        ? 0
+        : side == LabelSide.Right ? requests.Max(r => r.AnchorColumn) + offset : requests.Min(r => r.AnchorColumn) - offset;
+
+    /// <summary>A point as a dark-rimmed square, a segment as a line with such squares at its ends, in the kind's colour.</summary>
+    private static void DrawMark(RenderedImage figure, CountMark mark, Func<Vector3, int> column, Func<Vector3, int> row)
+    {
+        var colour = MarkColour(mark.Kind);
+        var (fromColumn, fromRow) = (column(mark.FromLps), row(mark.FromLps));
+        if (mark.ToLps is { } to)
+        {
+            Line(figure, fromColumn, fromRow, column(to), row(to), colour);
+            Dot(figure, column(to), row(to), colour);
+        }
+
+        Dot(figure, fromColumn, fromRow, colour);
+    }
+
+    private static void Dot(RenderedImage figure, int column, int row, (byte R, byte G, byte B) colour)
+    {
+        PixelFont.Fill(figure, column - 3, row - 3, 7, 7, Black);
+        PixelFont.Fill(figure, column - 2, row - 2, 5, 5, colour);
+    }
+
+    /// <summary>From just outside the label's inner side, at mid-height, to what it names.</summary>
+    private static void DrawLeader(RenderedImage figure, LabelBox box)
+    {
+        var startColumn = box.AnchorColumn <= box.Left ? box.Left - 1 : box.Right;
+        Line(figure, startColumn, box.Top + (box.Height / 2), box.AnchorColumn, box.AnchorRow, box.Colour);
+    }
+
+    /// <summary>Bresenham's line, one pixel wide, clipped to the image.</summary>
+    private static void Line(RenderedImage image, int x0, int y0, int x1, int y1, (byte R, byte G, byte B) colour)
+    {
+        int dx = Math.Abs(x1 - x0), dy = -Math.Abs(y1 - y0);
+        int stepX = x0 < x1 ? 1 : -1, stepY = y0 < y1 ? 1 : -1;
+        var error = dx + dy;
+        while (true)
+        {
+            PixelFont.Fill(image, x0, y0, 1, 1, colour);
+            if (x0 == x1 && y0 == y1)
+            {
+                return;
+            }
+
+            var doubled = 2 * error;
+            if (doubled >= dy)
+            {
+                error += dy;
+                x0 += stepX;
+            }
+
+            if (doubled <= dx)
+            {
+                error += dx;
+                y0 += stepY;
+            }
+        }
     }
 
     private static RenderedImage Panel(
@@ -149,7 +280,9 @@ public static class LevelFigure
 
     private static long? NearestVoxel(VolumeGeometry geometry, Vector3 point)
     {
-        var voxel = geometry.PatientToVoxel(point);
+        // A nudge in patient space settles a point exactly between two voxels the same way whatever the grid's
+        // orientation, so head-first and feet-first series of one patient draw the same figure.
+        var voxel = geometry.PatientToVoxel(point + TieBreak);
         var (x, y, z) = ((int)Math.Round(voxel.X), (int)Math.Round(voxel.Y), (int)Math.Round(voxel.Z));
         if (x < 0 || y < 0 || z < 0 || x >= geometry.SizeX || y >= geometry.SizeY || z >= geometry.SizeZ)
         {
