@@ -9,6 +9,21 @@ namespace QctPipeline.Cli.Commands;
 /// <summary>What the chain after ingest hands on: the segmentation, the calibration chosen and, when L1 was found, the measurement.</summary>
 internal sealed record AnalysisResult(SegmentationResult Segmentation, CalibrationOutcome Calibration, Measurement? Measurement)
 {
+    /// <summary>
+    /// The result's status: no-l1 when the segmentation abstained, review when the level rests on one count alone or the
+    /// measurement found something a person should check, ok otherwise.
+    /// </summary>
+    public SegmentationStatus Status => Segmentation.Status == SegmentationStatus.NoL1 ? SegmentationStatus.NoL1
+        : Segmentation.Status == SegmentationStatus.Review || Measurement is null || Measurement.ReviewReasons.Count > 0 || Measurement.Choice.Level is null
+            ? SegmentationStatus.Review
+            : SegmentationStatus.Ok;
+
+    /// <summary>Why the status is not ok: the segmentation's reason and the measurement's review reasons, in that order; null when ok.</summary>
+    public string? Reason => Status == SegmentationStatus.Ok ? null : string.Join("; ", new[] { Segmentation.Reason }
+        .Concat(Measurement?.ReviewReasons ?? [])
+        .Concat(Measurement is { Choice.Level: null } m ? [m.Choice.Reason] : [])
+        .Where(text => !string.IsNullOrEmpty(text)));
+
     /// <summary>The body mask of the vertebra measured (L1, or the neighbour measured instead); null when none was.</summary>
     public Mask? MeasuredBody => Measurement?.Choice.Level switch
     {
@@ -32,8 +47,9 @@ internal static class AnalysisChain
         var calibration = CalibrationChooser.Choose(volume, metadata, segmentation.L1CentroidLps, calibrationOptions);
         timings["calibrate"] = Math.Round(watch.Elapsed.TotalMilliseconds, 1);
         watch.Restart();
-        var measurement = segmentation.Status == SegmentationStatus.Ok
-            ? VertebralMeasurement.Measure(volume, segmentation.L1Mask, segmentation.AboveL1Mask, segmentation.L2Mask, calibration.Calibration, calibration.Contrast.Detected, new MeasureOptions { Kvp = metadata.Kvp })
+        var measurement = segmentation.Status != SegmentationStatus.NoL1
+            ? VertebralMeasurement.Measure(volume, VertebraInput.Of(segmentation.L1Outline), VertebraInput.Of(segmentation.AboveL1Outline), VertebraInput.Of(segmentation.L2Outline),
+                calibration.Calibration, calibration.Contrast.Detected, new MeasureOptions { Kvp = metadata.Kvp })
             : null;
         timings["measure"] = Math.Round(watch.Elapsed.TotalMilliseconds, 1);
         return new AnalysisResult(segmentation, calibration, measurement);

@@ -417,7 +417,7 @@ internal static class BatchCommand
             r.Exam is null ? "error: " + r.Error : Status(r.Exam),
             r.Exam is null || !File.Exists(Path.Combine(outDirectory, "studies", StudyFolder(r.Study.Key), "report.html")) ? null : $"studies/{StudyFolder(r.Study.Key)}/report.html"))]);
 
-    private static string Status(ExamRecord exam) => exam.QcFlags.Contains("no-l1") ? "no-l1" : "ok";
+    private static string Status(ExamRecord exam) => exam.QcFlags.Contains("no-l1") ? "no-l1" : exam.QcFlags.Contains("review") ? "review" : "ok";
 
     private static void WriteAtomically(string path, string content)
     {

@@ -51,9 +51,10 @@ internal static class BenchSegmentCommand
                     var calibration = CalibrationChooser.Choose(loaded.Volume, selected.Metadata, result.L1CentroidLps, new CalibrationOptions());
                     var calibrate = watch.Elapsed.TotalMilliseconds;
                     watch.Restart();
-                    if (result.Status == SegmentationStatus.Ok)
+                    if (result.Status != SegmentationStatus.NoL1)
                     {
-                        VertebralMeasurement.Measure(loaded.Volume, result.L1Mask, result.AboveL1Mask, result.L2Mask, calibration.Calibration, calibration.Contrast.Detected, new MeasureOptions());
+                        VertebralMeasurement.Measure(loaded.Volume, VertebraInput.Of(result.L1Outline), VertebraInput.Of(result.AboveL1Outline), VertebraInput.Of(result.L2Outline),
+                            calibration.Calibration, calibration.Contrast.Detected, new MeasureOptions());
                     }
 
                     if (run > 0)

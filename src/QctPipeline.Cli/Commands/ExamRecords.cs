@@ -56,9 +56,9 @@ internal static class ExamRecords
     {
         var flags = new List<string>();
         var measurement = analysis.Measurement;
-        if (analysis.Segmentation.Status != SegmentationStatus.Ok)
+        if (analysis.Status != SegmentationStatus.Ok)
         {
-            flags.Add("no-l1");
+            flags.Add(AnalyzeReport.StatusName(analysis.Status));
         }
 
         if (measurement is { Choice.Level: not null, Choice.Usable: false })

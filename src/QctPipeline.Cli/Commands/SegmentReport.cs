@@ -48,8 +48,8 @@ internal sealed record AnalyzeReport(
         var metadata = loaded.Series.Metadata;
         var (result, calibration, measurement) = (analysis.Segmentation, analysis.Calibration, analysis.Measurement);
         return new AnalyzeReport(
-            StatusName(result.Status),
-            result.Reason,
+            StatusName(analysis.Status),
+            analysis.Reason,
             metadata.PatientId,
             metadata.StudyDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             metadata.StudyInstanceUid,
@@ -84,7 +84,12 @@ internal sealed record AnalyzeReport(
         [],
         timings);
 
-    public static string StatusName(SegmentationStatus status) => status == SegmentationStatus.Ok ? "ok" : "no-l1";
+    public static string StatusName(SegmentationStatus status) => status switch
+    {
+        SegmentationStatus.Ok => "ok",
+        SegmentationStatus.Review => "review",
+        _ => "no-l1",
+    };
 
     public static double[] Rounded(Vector3 point) => [Math.Round(point.X, 2), Math.Round(point.Y, 2), Math.Round(point.Z, 2)];
 }

@@ -37,10 +37,18 @@ public sealed record BodyFrame(Vector3 Centre, Vector3 Axis, Vector3 Anterior, V
 /// </summary>
 public sealed record VertebralHeights(double AnteriorMm, double MiddleMm, double PosteriorMm)
 {
-    /// <summary>1 − the smallest height over the largest: Genant grade 1 from 0.20, grade 2 from 0.25, grade 3 above 0.40.</summary>
-    public double Loss => Math.Max(AnteriorMm, Math.Max(MiddleMm, PosteriorMm)) is var tallest and > 0
-        ? 1 - (Math.Min(AnteriorMm, Math.Min(MiddleMm, PosteriorMm)) / tallest)
-        : 0;
+    /// <summary>
+    /// 1 − the smallest height over the largest (heights not measured, NaN, left out): Genant grade 1 from 0.20, grade 2
+    /// from 0.25, grade 3 above 0.40.
+    /// </summary>
+    public double Loss
+    {
+        get
+        {
+            var measured = new[] { AnteriorMm, MiddleMm, PosteriorMm }.Where(h => !double.IsNaN(h) && h > 0).ToArray();
+            return measured.Length < 2 ? 0 : 1 - (measured.Min() / measured.Max());
+        }
+    }
 }
 
 /// <summary>

@@ -148,7 +148,7 @@ public static class BodyOutliner
     /// <summary>
     /// Genant's three heights from the endplate surfaces: medians over columns within the middle half of the body's
     /// width, in bands 5–20 % of the depth in from the anterior wall, 10–25 % in from the posterior wall (clear of its
-    /// concavity) and ±7.5 % around the middle.
+    /// concavity) and ±7.5 % around the middle; the wall heights extrapolated from the two wall bands.
     /// </summary>
     private static VertebralHeights Heights(PolarContour section, EndplateSurfaces surfaces, double pixelMm)
     {
@@ -182,7 +182,11 @@ public static class BodyOutliner
             return heights.Count == 0 ? double.NaN : Statistics.Median(heights);
         }
 
-        return new VertebralHeights(Band(0.80, 0.95), Band(0.425, 0.575), Band(0.10, 0.25));
+        // The band centres lie 0.875 and 0.175 of the depth forward from the posterior wall: the line through their
+        // heights, carried to the walls, gives the wall heights (the bands' ratio alone shows only 70 % of a wedge).
+        var (anteriorBand, middle, posteriorBand) = (Band(0.80, 0.95), Band(0.425, 0.575), Band(0.10, 0.25));
+        var slope = (anteriorBand - posteriorBand) / 0.7;
+        return new VertebralHeights(anteriorBand + (0.125 * slope), middle, posteriorBand - (0.175 * slope));
     }
 
     private static double Percentile(float[] values, double fraction)

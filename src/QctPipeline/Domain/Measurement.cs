@@ -43,8 +43,8 @@ public enum VertebralLevel
 }
 
 /// <summary>
-/// Whether one vertebra can be measured. Heights are along the body's superior axis, averaged over columns near the
-/// anterior and the posterior wall; height loss is 1 − shorter/taller. Block deviation is the largest distance of a
+/// Whether one vertebra can be measured. Heights are along the body's superior axis, medians over columns near the
+/// anterior and the posterior wall (and in the middle, when the image outlined the body); height loss is 1 − shortest/tallest. Block deviation is the largest distance of a
 /// ~5 mm block's mean HU from the median block mean (heterogeneity, e.g. a metastasis). ErodedMeanHu is NaN when
 /// erosion left nothing.
 /// </summary>
@@ -58,7 +58,23 @@ public sealed record VertebraAssessment(
     double MaxBlockDeviationHu,
     long ErodedVoxels,
     double ErodedMeanHu,
-    double LargestBrightClusterMm3);
+    double LargestBrightClusterMm3)
+{
+    /// <summary>Height in the middle of the body (biconcave deformity); NaN when only a mask was given.</summary>
+    public double MiddleHeightMm { get; init; } = double.NaN;
+
+    /// <summary>Genant's semiquantitative grade of <see cref="HeightLoss"/> (0 normal, 1 mild, 2 moderate, 3 severe).</summary>
+    public int FractureGrade { get; init; }
+
+    /// <summary>Eroded-body voxels left out because their slice reaches an endplate or disc (partial volume).</summary>
+    public int PartialVolumeVoxels { get; init; }
+
+    /// <summary>The body lies wholly inside the scan (a level cut by its edge is never measured in place of L1).</summary>
+    public bool Whole { get; init; } = true;
+
+    /// <summary>Volume of the eroded trabecular ROI (ml): a level measured in place of L1 must hold enough of it.</summary>
+    public double ErodedVolumeMl { get; init; }
+}
 
 /// <summary>The level measured and why; <see cref="Level"/> is null when no vertebra has any trabecular bone to measure.</summary>
 public sealed record LevelChoice(VertebralLevel? Level, bool Usable, string Reason);
@@ -79,6 +95,9 @@ public sealed record Measurement(
     HuScreeningFlags? HuFlags,
     IReadOnlyList<string> Warnings)
 {
+    /// <summary>Why a person should check this measurement before it is used (a level measured in place of L1, the ROIs disagreeing, an implausible body); empty when none.</summary>
+    public IReadOnlyList<string> ReviewReasons { get; init; } = [];
+
     public double? VbmdMgPerCm3 => ErodedBody?.MgPerCm3?.Mean;
 
     public double? EllipseVbmdMgPerCm3 => Ellipse?.MgPerCm3?.Mean;

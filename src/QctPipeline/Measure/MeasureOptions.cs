@@ -44,8 +44,39 @@ public sealed record MeasureOptions
     /// <summary>A bright cluster larger than this (~10 mm across) is not excluded as an island: it makes the level unusable (sclerotic lesion).</summary>
     public double BoneIslandMaxVolumeMm3 { get; init; } = 500;
 
-    /// <summary>Anterior vs posterior height loss above which the body counts as fractured (TotalSegmentator flags &gt; 0.2).</summary>
-    public double FractureHeightLossLimit { get; init; } = 0.2;
+    /// <summary>Genant's grade 1 (mild) starts at this height loss (Genant et al., J Bone Miner Res 1993;8:1137); TotalSegmentator flags &gt; 0.2 too.</summary>
+    public double GenantGrade1Loss { get; init; } = 0.20;
+
+    /// <summary>Genant's grade 2 (moderate) starts at this height loss.</summary>
+    public double GenantGrade2Loss { get; init; } = 0.25;
+
+    /// <summary>Genant's grade 3 (severe) lies above this height loss.</summary>
+    public double GenantGrade3Loss { get; init; } = 0.40;
+
+    /// <summary>
+    /// A fracture of this grade or worse makes the level unusable (its trabecular bone is compacted). A grade-1 wedge is
+    /// reported and still measured: normal lumbar bodies are often wedged a little, and a 20 % loss is within what a
+    /// mask's edge can make.
+    /// </summary>
+    public int UnusableFractureGrade { get; init; } = 2;
+
+    /// <summary>A ROI voxel's slice must stay this far (mm) from the endplates the image found: the endplate's cortex is about 1 mm thick.</summary>
+    public double EndplateClearanceMm { get; init; } = 1;
+
+    /// <summary>A level measured in place of L1 must hold at least this much eroded trabecular bone (ml): less is an edge, not a body.</summary>
+    public double MinFallbackRoiMl { get; init; } = 2;
+
+    /// <summary>
+    /// The eroded body and the mid-vertebral ellipse agree within about 1.5 % on phantoms; a larger difference means
+    /// the outline is doubtful or the bone uneven (subchondral sclerosis, a focus): the result goes to review.
+    /// </summary>
+    public double MaxRoiDisagreement { get; init; } = 0.08;
+
+    /// <summary>An L1 body smaller or larger than this (ml) is not plausible for an adult (typical 20–45 ml): review.</summary>
+    public double MinBodyMl { get; init; } = 8;
+
+    /// <summary>See <see cref="MinBodyMl"/>.</summary>
+    public double MaxBodyMl { get; init; } = 80;
 
     /// <summary>Edge of the cubes whose mean HU is compared to find heterogeneous (lesioned) bone (mm).</summary>
     public double LesionBlockMm { get; init; } = 5;

@@ -1,17 +1,27 @@
+using System.Globalization;
 using System.Numerics.Tensors;
+using QctPipeline.Anatomy;
 using QctPipeline.Domain;
 
 namespace QctPipeline.Measure;
+
+/// <summary>A vertebral body to measure: its mask on the volume's grid and, when the image outlined it, the outline (frame, endplates, heights).</summary>
+public sealed record VertebraInput(Mask Mask, BodyOutline? Outline = null)
+{
+    public static VertebraInput? Of(BodyOutline? outline) => outline is null ? null : new VertebraInput(outline.Mask, outline);
+}
 
 /// <summary>The Measure stage: trabecular ROIs of the chosen vertebra, vBMD, ACR category and HU screening flags.</summary>
 public static class VertebralMeasurement
 {
     /// <summary>
-    /// Assesses each given body (masks on the volume's grid; null when not segmented), chooses the level
-    /// (<see cref="LevelSelection"/>) and measures it. Without a calibration (null, or method none) the result is HU only (no mg/cm³, no
-    /// category). <paramref name="contrastAffected"/> comes from the caller's contrast detection and marks the category.
+    /// Assesses each given body (null when not segmented), chooses the level (<see cref="LevelSelection"/>) and measures
+    /// it. Without a calibration (null, or method none) the result is HU only (no mg/cm³, no category).
+    /// <paramref name="contrastAffected"/> comes from the caller's contrast detection and marks the category. What a
+    /// person should check before the figure is used (a level measured in place of L1, the two ROIs disagreeing, an
+    /// implausible body) goes to <see cref="Measurement.ReviewReasons"/>.
     /// </summary>
-    public static Measurement Measure(CtVolume volume, Mask? l1, Mask? aboveL1, Mask? l2, Calibration? calibration, bool contrastAffected, MeasureOptions options)
+    public static Measurement Measure(CtVolume volume, VertebraInput? l1, VertebraInput? aboveL1, VertebraInput? l2, Calibration? calibration, bool contrastAffected, MeasureOptions options)
     {
         calibration = calibration is { HasLine: true } ? calibration : null;
         if (calibration is not null)
@@ -20,9 +30,9 @@ public static class VertebralMeasurement
         }
 
         var analyses = new Dictionary<VertebralLevel, VertebralBodyAnalysis>();
-        foreach (var (level, mask) in new[] { (VertebralLevel.L1, l1), (VertebralLevel.AboveL1, aboveL1), (VertebralLevel.L2, l2) })
+        foreach (var (level, input) in new[] { (VertebralLevel.L1, l1), (VertebralLevel.AboveL1, aboveL1), (VertebralLevel.L2, l2) })
         {
-            if (mask is not null && VertebralBodyAnalysis.Analyze(volume, mask, level, options) is { } analysis)
+            if (input is not null && VertebralBodyAnalysis.Analyze(volume, input.Mask, input.Outline, level, options) is { } analysis)
             {
                 analyses[level] = analysis;
             }
@@ -31,12 +41,15 @@ public static class VertebralMeasurement
         var choice = LevelSelection.Choose(
             analyses.GetValueOrDefault(VertebralLevel.L1)?.Assessment,
             analyses.GetValueOrDefault(VertebralLevel.AboveL1)?.Assessment,
-            analyses.GetValueOrDefault(VertebralLevel.L2)?.Assessment);
+            analyses.GetValueOrDefault(VertebralLevel.L2)?.Assessment,
+            options);
         var assessments = analyses.Values.Select(a => a.Assessment).ToArray();
         var warnings = new List<string>();
+        var review = new List<string>();
         if (choice.Level != VertebralLevel.L1)
         {
             warnings.Add(choice.Reason);
+            review.Add(choice.Reason);
         }
 
         if (calibration is null)
@@ -51,17 +64,58 @@ public static class VertebralMeasurement
 
         if (choice.Level is not { } chosen)
         {
-            return new Measurement(choice, assessments, null, null, null, calibration, null, contrastAffected, null, warnings);
+            return new Measurement(choice, assessments, null, null, null, calibration, null, contrastAffected, null, warnings) { ReviewReasons = review };
         }
 
         var body = analyses[chosen];
         warnings.AddRange(body.Warnings);
         var eroded = Roi(body.ErodedHu, null, body.ErodedVoxelIndices, body.VoxelVolumeMm3, calibration);
         var ellipse = Roi(body.EllipseHu, body.EllipseWeights, body.EllipseVoxelIndices, body.VoxelVolumeMm3, calibration);
+        review.AddRange(Plausibility(chosen, (chosen == VertebralLevel.L1 ? l1 : chosen == VertebralLevel.L2 ? l2 : aboveL1)!, eroded, ellipse, analyses, options));
         var category = eroded.MgPerCm3 is { } density ? BoneDensityInterpretation.Categorize(density.Mean) : (BoneDensityCategory?)null;
         return new Measurement(choice, assessments, eroded, ellipse, body.Islands, calibration, category, contrastAffected,
-            BoneDensityInterpretation.Screen(eroded.Hu.Mean), warnings);
+            BoneDensityInterpretation.Screen(eroded.Hu.Mean), warnings)
+        { ReviewReasons = review };
     }
+
+    /// <summary>
+    /// What makes a measured figure doubtful: the eroded body and the mid-vertebral ellipse disagreeing (a bad outline or
+    /// uneven bone), a body of implausible size, and a measured body much lower than its measured neighbours (a crush
+    /// fracture the heights of one body alone do not show).
+    /// </summary>
+    private static IEnumerable<string> Plausibility(VertebralLevel level, VertebraInput input, TrabecularRoi eroded, TrabecularRoi ellipse,
+        Dictionary<VertebralLevel, VertebralBodyAnalysis> analyses, MeasureOptions options)
+    {
+        var (a, b, unit) = eroded.MgPerCm3 is { } e && ellipse.MgPerCm3 is { } p ? (e.Mean, p.Mean, "mg/cm³") : (eroded.Hu.Mean, ellipse.Hu.Mean, "HU");
+        var spread = Math.Abs(a - b) / Math.Max(Math.Abs(a), unit == "HU" ? 50 : 20);
+        if (double.IsNaN(b))
+        {
+            yield return $"{level}: the mid-vertebral ellipse holds no eroded voxels, so the two ROIs cannot be compared";
+        }
+        else if (spread > options.MaxRoiDisagreement)
+        {
+            yield return string.Create(CultureInfo.InvariantCulture,
+                $"{level}: the eroded body ({a:0.0} {unit}) and the mid-vertebral ellipse ({b:0.0} {unit}) differ by {spread:P0} (more than {options.MaxRoiDisagreement:P0}): the outline or the bone is uneven");
+        }
+
+        var volumeMl = input.Mask.VolumeMm3 / 1000;
+        if (volumeMl < options.MinBodyMl || volumeMl > options.MaxBodyMl)
+        {
+            yield return string.Create(CultureInfo.InvariantCulture,
+                $"{level}: a body of {volumeMl:0.0} ml is outside the plausible {options.MinBodyMl:0}–{options.MaxBodyMl:0} ml for an adult vertebra");
+        }
+
+        var own = analyses[level].Assessment;
+        var neighbours = analyses.Values.Select(x => x.Assessment).Where(x => x.Level != level && x.Whole).Select(MeanHeight).Where(h => h > 0).ToList();
+        if (neighbours.Count > 0 && MeanHeight(own) < (1 - options.GenantGrade2Loss) * neighbours.Average())
+        {
+            yield return string.Create(CultureInfo.InvariantCulture,
+                $"{level}: its mean height ({MeanHeight(own):0.0} mm) is less than {1 - options.GenantGrade2Loss:P0} of its neighbours' ({neighbours.Average():0.0} mm): a crush fracture or a bad outline");
+        }
+    }
+
+    private static double MeanHeight(VertebraAssessment a) =>
+        new[] { a.AnteriorHeightMm, a.MiddleHeightMm, a.PosteriorHeightMm }.Where(h => !double.IsNaN(h) && h > 0).DefaultIfEmpty(0).Average();
 
     /// <summary>HU statistics of the gathered voxels and, with a calibration, the same voxels converted to mg/cm³.</summary>
     private static TrabecularRoi Roi(float[] hu, float[]? weights, int[] voxelIndices, double voxelVolumeMm3, Calibration? calibration)

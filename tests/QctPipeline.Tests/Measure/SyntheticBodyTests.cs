@@ -22,7 +22,7 @@ public sealed class SyntheticBodyTests
     {
         var (volume, body) = Cylinder();
 
-        var measurement = VertebralMeasurement.Measure(volume, body, null, null, null, false, new MeasureOptions());
+        var measurement = VertebralMeasurement.Measure(volume, new VertebraInput(body), null, null, null, false, new MeasureOptions());
 
         // Ellipse centre 0.58 × 30 mm forward of the posterior edge: 2.4 mm in front of the middle; centred left–right.
         Assert.Equal(150 + (2 * 2.4), measurement.Ellipse!.Hu.Mean, 0.2);
@@ -37,7 +37,7 @@ public sealed class SyntheticBodyTests
     {
         var (volume, body) = Cylinder();
 
-        var measurement = VertebralMeasurement.Measure(volume, body, null, null, null, false, new MeasureOptions());
+        var measurement = VertebralMeasurement.Measure(volume, new VertebraInput(body), null, null, null, false, new MeasureOptions());
 
         var l1 = measurement.Assessments.Single();
         Assert.True(l1.Usable, string.Join("; ", l1.UnusableReasons));
@@ -55,7 +55,7 @@ public sealed class SyntheticBodyTests
         // Seven slices from z = −21 to −3 mm: the body's upper half lies above the scan.
         var (volume, body) = Cylinder(Grid with { SizeZ = 7 });
 
-        var l1 = VertebralMeasurement.Measure(volume, body, null, null, null, false, new MeasureOptions()).Assessments.Single();
+        var l1 = VertebralMeasurement.Measure(volume, new VertebraInput(body), null, null, null, false, new MeasureOptions()).Assessments.Single();
 
         Assert.False(l1.Usable);
         Assert.Contains(l1.UnusableReasons, r => r.Contains("edge of the scan", StringComparison.Ordinal));
@@ -66,7 +66,7 @@ public sealed class SyntheticBodyTests
     {
         var (volume, body) = Cylinder();
 
-        var measurement = VertebralMeasurement.Measure(volume, body, null, null, null, false, new MeasureOptions());
+        var measurement = VertebralMeasurement.Measure(volume, new VertebraInput(body), null, null, null, false, new MeasureOptions());
 
         Assert.Contains("L1: body eroded by 4 mm, on this grid 4.0 / 4.0 / 3.0 mm along rows / columns / slices", measurement.Warnings);
     }

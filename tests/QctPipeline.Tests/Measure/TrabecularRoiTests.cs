@@ -44,7 +44,7 @@ public sealed class TrabecularRoiTests(IntactSpineFixture fixture) : IClassFixtu
         var analysisWarnings = new List<string>();
         var mask = MeasurePhantoms.Body(study, "L1");
         var box = BoxRegion.Around(mask, 1)!.Value;
-        var frame = VertebralBodyAnalysis.BodyFrame.Estimate(box.Crop(mask.Voxels, mask.Geometry), box, mask.Geometry, new MeasureOptions(), analysisWarnings);
+        var frame = BoxFrame.Estimate(box.Crop(mask.Voxels, mask.Geometry), box, mask.Geometry, new MeasureOptions(), analysisWarnings);
 
         var truthAxis = new Vector3(truth.SuperiorAxisLps[0], truth.SuperiorAxisLps[1], truth.SuperiorAxisLps[2]).Normalized();
         var degrees = Math.Acos(Math.Min(1, frame.SuperiorAxis.Dot(truthAxis))) * 180 / Math.PI;
@@ -86,7 +86,7 @@ public sealed class TrabecularRoiTests(IntactSpineFixture fixture) : IClassFixtu
     public void DensityStatisticsFollowTheLine()
     {
         var line = new Calibration { Method = CalibrationMethod.Phantom, InterceptHu = -8, SlopeHuPerMgPerCm3 = 1.3, Reference = "test" };
-        var measurement = VertebralMeasurement.Measure(fixture.Study.Volume, MeasurePhantoms.Body(fixture.Study, "L1"), null, null, line, contrastAffected: true, new MeasureOptions());
+        var measurement = VertebralMeasurement.Measure(fixture.Study.Volume, new VertebraInput(MeasurePhantoms.Body(fixture.Study, "L1")), null, null, line, contrastAffected: true, new MeasureOptions());
 
         var hu = measurement.ErodedBody!.Hu;
         var density = measurement.ErodedBody.MgPerCm3!;
@@ -101,7 +101,7 @@ public sealed class TrabecularRoiTests(IntactSpineFixture fixture) : IClassFixtu
     [Fact]
     public void WithoutCalibrationOnlyHuIsReported()
     {
-        var measurement = VertebralMeasurement.Measure(fixture.Study.Volume, MeasurePhantoms.Body(fixture.Study, "L1"), null, null, null, false, new MeasureOptions());
+        var measurement = VertebralMeasurement.Measure(fixture.Study.Volume, new VertebraInput(MeasurePhantoms.Body(fixture.Study, "L1")), null, null, null, false, new MeasureOptions());
 
         Assert.Null(measurement.ErodedBody!.MgPerCm3);
         Assert.Null(measurement.Category);
@@ -110,8 +110,8 @@ public sealed class TrabecularRoiTests(IntactSpineFixture fixture) : IClassFixtu
     }
 
     private Measurement Measure(CtVolume volume) =>
-        VertebralMeasurement.Measure(volume, MeasurePhantoms.Body(fixture.Study, "L1"), MeasurePhantoms.Body(fixture.Study, "T12"),
-            MeasurePhantoms.Body(fixture.Study, "L2"), Identity, false, new MeasureOptions());
+        VertebralMeasurement.Measure(volume, new VertebraInput(MeasurePhantoms.Body(fixture.Study, "L1")), new VertebraInput(MeasurePhantoms.Body(fixture.Study, "T12")),
+            new VertebraInput(MeasurePhantoms.Body(fixture.Study, "L2")), Identity, false, new MeasureOptions());
 
     /// <summary>A copy of the volume with a bright cube at the centroid of the mask.</summary>
     private static CtVolume WithBrightCube(CtVolume volume, Mask mask, int edgeVoxels, float hu)

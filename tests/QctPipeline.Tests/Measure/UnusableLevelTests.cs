@@ -10,7 +10,7 @@ public sealed class UnusableLevelTests
     private static readonly Calibration Identity = new Calibration { Method = CalibrationMethod.Phantom, InterceptHu = 0, SlopeHuPerMgPerCm3 = 1, Reference = "test identity" };
 
     [Theory]
-    [InlineData(0.25)]
+    [InlineData(0.3)]
     [InlineData(0.4)]
     public void WedgeFracturedL1IsUnusableAndL2IsMeasured(double anteriorHeightLoss)
     {
@@ -33,6 +33,20 @@ public sealed class UnusableLevelTests
         Assert.Contains(measurement.Choice.Reason, measurement.Warnings);
     }
 
+    [Fact]
+    public void GradeOneWedgeIsReportedButMeasured()
+    {
+        var study = PhantomGenerator.Generate(MeasurePhantoms.Options with { L1FractureHeightLoss = 0.22 });
+
+        var measurement = MeasureAllThree(study);
+
+        var l1 = measurement.Assessments.Single(a => a.Level == VertebralLevel.L1);
+        Assert.Equal(1, l1.FractureGrade);
+        Assert.True(l1.Usable, string.Join("; ", l1.UnusableReasons));
+        Assert.Equal(VertebralLevel.L1, measurement.Choice.Level);
+        Assert.Contains(measurement.Warnings, w => w.Contains("Genant grade 1", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(LesionKind.Lytic)]
     [InlineData(LesionKind.Sclerotic)]
@@ -48,14 +62,14 @@ public sealed class UnusableLevelTests
     }
 
     private static Measurement MeasureAllThree(PhantomStudy study) =>
-        VertebralMeasurement.Measure(study.Volume, MeasurePhantoms.Body(study, "L1"), MeasurePhantoms.Body(study, "T12"),
-            MeasurePhantoms.Body(study, "L2"), Identity, false, new MeasureOptions());
+        VertebralMeasurement.Measure(study.Volume, new VertebraInput(MeasurePhantoms.Body(study, "L1")), new VertebraInput(MeasurePhantoms.Body(study, "T12")),
+            new VertebraInput(MeasurePhantoms.Body(study, "L2")), Identity, false, new MeasureOptions());
 }
 
 /// <summary>The choice itself, on made-up assessments.</summary>
 public sealed class LevelSelectionTests
 {
-    private static VertebraAssessment Usable(VertebralLevel level) => new(level, true, [], 25, 25, 0, 5, 5000, 150, 0);
+    private static VertebraAssessment Usable(VertebralLevel level) => new(level, true, [], 25, 25, 0, 5, 5000, 150, 0) { ErodedVolumeMl = 8 };
 
     private static VertebraAssessment Unusable(VertebralLevel level, string reason, long erodedVoxels = 5000) =>
         new(level, false, [reason], 18, 25, 0.28, 5, erodedVoxels, 150, 0);
@@ -63,7 +77,7 @@ public sealed class LevelSelectionTests
     [Fact]
     public void UsableL1IsMeasured()
     {
-        var choice = LevelSelection.Choose(Usable(VertebralLevel.L1), Usable(VertebralLevel.AboveL1), Usable(VertebralLevel.L2));
+        var choice = LevelSelection.Choose(Usable(VertebralLevel.L1), Usable(VertebralLevel.AboveL1), Usable(VertebralLevel.L2), new MeasureOptions());
 
         Assert.Equal(new LevelChoice(VertebralLevel.L1, true, "L1 measured"), choice);
     }
@@ -71,7 +85,7 @@ public sealed class LevelSelectionTests
     [Fact]
     public void L2IsTheFirstFallbackAndTheReasonNamesL1sProblem()
     {
-        var choice = LevelSelection.Choose(Unusable(VertebralLevel.L1, "fracture"), Usable(VertebralLevel.AboveL1), Usable(VertebralLevel.L2));
+        var choice = LevelSelection.Choose(Unusable(VertebralLevel.L1, "fracture"), Usable(VertebralLevel.AboveL1), Usable(VertebralLevel.L2), new MeasureOptions());
 
         Assert.Equal(VertebralLevel.L2, choice.Level);
         Assert.True(choice.Usable);
@@ -81,7 +95,7 @@ public sealed class LevelSelectionTests
     [Fact]
     public void AboveL1IsUsedWhenL2IsMissing()
     {
-        var choice = LevelSelection.Choose(null, Usable(VertebralLevel.AboveL1), null);
+        var choice = LevelSelection.Choose(null, Usable(VertebralLevel.AboveL1), null, new MeasureOptions());
 
         Assert.Equal(VertebralLevel.AboveL1, choice.Level);
         Assert.StartsWith("L1 not segmented", choice.Reason, StringComparison.Ordinal);
@@ -90,7 +104,7 @@ public sealed class LevelSelectionTests
     [Fact]
     public void WithNoUsableLevelL1IsMeasuredForReferenceOnly()
     {
-        var choice = LevelSelection.Choose(Unusable(VertebralLevel.L1, "lesion"), Unusable(VertebralLevel.AboveL1, "fracture"), null);
+        var choice = LevelSelection.Choose(Unusable(VertebralLevel.L1, "lesion"), Unusable(VertebralLevel.AboveL1, "fracture"), null, new MeasureOptions());
 
         Assert.Equal(VertebralLevel.L1, choice.Level);
         Assert.False(choice.Usable);
@@ -101,14 +115,27 @@ public sealed class LevelSelectionTests
     [Fact]
     public void NothingMeasurableGivesNoLevel()
     {
-        var choice = LevelSelection.Choose(Unusable(VertebralLevel.L1, "too small", erodedVoxels: 0), null, null);
+        var choice = LevelSelection.Choose(Unusable(VertebralLevel.L1, "too small", erodedVoxels: 0), null, null, new MeasureOptions());
 
         Assert.Null(choice.Level);
         Assert.StartsWith("no level can be measured", choice.Reason, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void AFallbackCutByTheScanOrHoldingTooLittleBoneIsNotMeasured()
+    {
+        var options = new MeasureOptions();
+        var cut = Usable(VertebralLevel.L2) with { Whole = false };
+        var thin = Usable(VertebralLevel.AboveL1) with { ErodedVolumeMl = 0.5 };
+
+        var choice = LevelSelection.Choose(Unusable(VertebralLevel.L1, "fracture"), thin, cut, options);
+
+        Assert.False(choice.Usable);
+        Assert.Contains("L2 is cut by the scan's edge", choice.Reason, StringComparison.Ordinal);
+        Assert.Contains("holds only 0.5 ml", choice.Reason, StringComparison.Ordinal);
+    }
 }
 
-/// <summary>The fixed cut-offs at their boundaries.</summary>
 public sealed class BoneDensityInterpretationTests
 {
     [Theory]

@@ -123,7 +123,7 @@ public sealed class VbmdMustHoldTests(ITestOutputHelper output)
             ContrastBolusAgent = truth.Series.ContrastBolusAgent,
         };
         var calibration = CalibrationChooser.Choose(study.Volume, metadata, new Vector3(l1.BodyCentroidLps[0], l1.BodyCentroidLps[1], l1.BodyCentroidLps[2]), new CalibrationOptions());
-        var measurement = VertebralMeasurement.Measure(study.Volume, MeasurePhantoms.Body(study, "L1"), MeasurePhantoms.Body(study, "T12"), MeasurePhantoms.Body(study, "L2"),
+        var measurement = VertebralMeasurement.Measure(study.Volume, new VertebraInput(MeasurePhantoms.Body(study, "L1")), new VertebraInput(MeasurePhantoms.Body(study, "T12")), new VertebraInput(MeasurePhantoms.Body(study, "L2")),
             calibration.Calibration, calibration.Contrast.Detected, new MeasureOptions { Kvp = metadata.Kvp });
         var roi = measurement.ErodedBody!;
         var mineral = study.TrueTrabecularDensity("L1", study.Volume.Geometry, roi.VoxelIndices.Span, roi.Weights.Span);
