@@ -78,6 +78,7 @@ def rib_trust_check(model, val_folder, trust: bool):
     print(f"localizer: rib-contact check on {len(cache.cases)} held-out cases in {val_folder} ...", flush=True)
     t = time.time()
     metrics = T.validate("localizer", model, cache)
+    model.eval()  # validate() leaves the model in training mode
     ok, message = R.trust_verdict(metrics)
     print(f"localizer: rib check ({time.time() - t:.0f} s): {'PASS' if ok else 'FAIL'}: {message}", flush=True)
     if trust and not ok:
