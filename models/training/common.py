@@ -208,6 +208,54 @@ def load_case(folder: str):
     return data, affine, truth
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Localizer labels packed into one byte per voxel: level class (0-13, 4 bits), vertebral body (bit 4), rib (bit 5).
+# One nearest-neighbour resampling then moves all three together (augment.affine_crop), and 2000 cases held in memory
+# take 3 bytes per voxel (int16 image + labels) instead of 6.
+# ---------------------------------------------------------------------------------------------------------------
+PACK_LEVEL_MASK, PACK_BODY_BIT, PACK_RIB_BIT = 0x0F, 4, 5
+
+
+def pack_localizer_labels(levels: np.ndarray, body: np.ndarray, ribs) -> np.ndarray:
+    """levels (class indices < 16), body and ribs (0/1 or bool; ribs may be None) -> one uint8 array."""
+    packed = levels.astype(np.uint8) | ((body > 0).astype(np.uint8) << PACK_BODY_BIT)
+    if ribs is not None:
+        packed |= (ribs > 0).astype(np.uint8) << PACK_RIB_BIT
+    return packed
+
+
+def unpack_localizer_labels(packed: np.ndarray):
+    """(levels, body, ribs) as uint8 arrays from pack_localizer_labels' output."""
+    return (packed & PACK_LEVEL_MASK, (packed >> PACK_BODY_BIT) & 1, (packed >> PACK_RIB_BIT) & 1)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Case descriptors: what a held-out case's acquisition and anatomy were, read from truth.json when present, so that
+# validation can report results per slice thickness, kernel, degeneration... The phantom generator is gaining options
+# (slice profiles, kernels, dose, arms, degenerative spines, wedges); nothing here depends on a key existing: known
+# keys are taken when present, and any other scalar option whose name contains one of the hints is taken too.
+# ---------------------------------------------------------------------------------------------------------------
+DESCRIPTOR_KEYS = ("kvp", "kernel", "contrast", "noiseSigmaHu", "sliceThicknessMm", "sliceSpacingMm", "ribPairs",
+                   "lumbarVertebrae", "orientation", "l1FractureHeightLoss", "lesion", "fromLevel", "toLevel")
+DESCRIPTOR_HINTS = ("slice", "kernel", "dose", "streak", "arms", "scapul", "degenerat", "osteophyt", "schmorl",
+                    "vacuum", "disc", "endplate", "wedge", "profile", "sclerosis")
+
+
+def case_descriptors(truth: dict) -> dict:
+    """Scalar acquisition/anatomy descriptors of a case from truth.json ('options' and 'drawn'), absent keys ignored."""
+    out = {}
+    for section, prefix in (("options", ""), ("drawn", "drawn.")):
+        values = truth.get(section) or {}
+        if not isinstance(values, dict):
+            continue
+        for key, value in values.items():
+            if isinstance(value, (dict, list)):
+                continue
+            if (not prefix and key in DESCRIPTOR_KEYS) or any(h in key.lower() for h in DESCRIPTOR_HINTS):
+                out[prefix + key] = value
+    return out
+
+
 def pad_to_multiple(x: np.ndarray, multiple: int, value: float):
     """Pad (…, z, y, x) at the high end of each spatial axis. Returns (padded, original spatial shape)."""
     shape = x.shape[-3:]
