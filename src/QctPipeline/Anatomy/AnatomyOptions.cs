@@ -11,7 +11,7 @@ public sealed record AnatomyOptions
     public double TrackingPixelMm { get; init; } = 2;
 
     /// <summary>Slab thickness (mm) the canal is tracked on; thinner series are averaged to it.</summary>
-    public double TrackingSlabMm { get; init; } = 2.5;
+    public double TrackingSlabMm { get; init; } = 4;
 
     /// <summary>Air and lung end here (HU): the trunk is the largest region above it.</summary>
     public double TrunkHu { get; init; } = -400;

@@ -57,15 +57,34 @@ public static class SpinalCanalTracker
         var height = g.SizeY / fy;
         var pixelMm = fx * g.Spacing.X;
         var hu = new float[width * height];
+        var voxels = view.Source.Voxels;
         for (var z = z0; z < z1; z++)
         {
             for (var y = 0; y < height * fy; y++)
             {
-                var row = view.Index(0, y, z);
-                var target = (y / fy) * width;
-                for (var x = 0; x < width * fx; x++, row += view.StrideX)
+                var target = hu.AsSpan((y / fy) * width, width);
+                var start = view.Index(0, y, z);
+                if (view.StrideX == 1)
                 {
-                    hu[target + (x / fx)] += view.Source.Voxels[(int)row];
+                    // The usual layout (rows run left to right): whole rows, pixel by pixel.
+                    var row = voxels.Slice((int)start, width * fx);
+                    for (var x = 0; x < width; x++)
+                    {
+                        var sum = 0f;
+                        foreach (var value in row.Slice(x * fx, fx))
+                        {
+                            sum += value;
+                        }
+
+                        target[x] += sum;
+                    }
+
+                    continue;
+                }
+
+                for (var x = 0; x < width * fx; x++, start += view.StrideX)
+                {
+                    target[x / fx] += voxels[(int)start];
                 }
             }
         }
@@ -131,8 +150,13 @@ public static class SpinalCanalTracker
             {
                 continue;
             }
-            var enclosed = Enclosure(wall, width, height, index % width, index / width, inner, quadrant);
-            var score = (float)(prior * enclosed * (outerSum[index] - innerSum[index]) / ringArea * coreSum[index] / Square(core));
+            var ringAndCore = (float)(prior * (outerSum[index] - innerSum[index]) / ringArea * coreSum[index] / Square(core));
+            if (ringAndCore <= 0.01f)
+            {
+                continue;
+            }
+
+            var score = (float)(ringAndCore * Enclosure(wall, width, height, index % width, index / width, inner, quadrant));
             if (score > 0.01f)
             {
                 scores.Add((score, index));

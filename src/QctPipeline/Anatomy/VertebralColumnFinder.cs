@@ -23,7 +23,16 @@ public static class VertebralColumnFinder
         var slices = last - first + 1;
         var bodyX = new double[slices];
         var bodyY = new double[slices];
-        Parallel.For(0, slices, s => (bodyX[s], bodyY[s]) = BodyCentre(view, first + s, canal.X[first + s], canal.Y[first + s], options));
+        Array.Fill(bodyX, double.NaN);
+        Array.Fill(bodyY, double.NaN);
+
+        // The centre moves smoothly along the spine: finding it every ~2 mm and interpolating between is enough.
+        var step = Math.Max(1, (int)Math.Round(options.TrackingPixelMm / g.Spacing.Z));
+        Parallel.For(0, (slices + step - 1) / step, i =>
+        {
+            var s = i * step;
+            (bodyX[s], bodyY[s]) = BodyCentre(view, first + s, canal.X[first + s], canal.Y[first + s], options);
+        });
         var smoothingSlices = g.Spacing.Z;
         bodyX = Series.SmoothRobust(bodyX, Series.OddWindow(15 / smoothingSlices), 4 / smoothingSlices);
         bodyY = Series.SmoothRobust(bodyY, Series.OddWindow(15 / smoothingSlices), 4 / smoothingSlices);

@@ -74,6 +74,9 @@ public sealed record VertebraAssessment(
 
     /// <summary>Volume of the eroded trabecular ROI (ml): a level measured in place of L1 must hold enough of it.</summary>
     public double ErodedVolumeMl { get; init; }
+
+    /// <summary>What a person should check when this level is the one measured (a possible fracture the grid cannot confirm).</summary>
+    public IReadOnlyList<string> ReviewNotes { get; init; } = [];
 }
 
 /// <summary>The level measured and why; <see cref="Level"/> is null when no vertebra has any trabecular bone to measure.</summary>

@@ -71,6 +71,7 @@ public static class VertebralMeasurement
         warnings.AddRange(body.Warnings);
         var eroded = Roi(body.ErodedHu, null, body.ErodedVoxelIndices, body.VoxelVolumeMm3, calibration);
         var ellipse = Roi(body.EllipseHu, body.EllipseWeights, body.EllipseVoxelIndices, body.VoxelVolumeMm3, calibration);
+        review.AddRange(body.Assessment.ReviewNotes);
         review.AddRange(Plausibility(chosen, (chosen == VertebralLevel.L1 ? l1 : chosen == VertebralLevel.L2 ? l2 : aboveL1)!, eroded, ellipse, analyses, options));
         var category = eroded.MgPerCm3 is { } density ? BoneDensityInterpretation.Categorize(density.Mean) : (BoneDensityCategory?)null;
         return new Measurement(choice, assessments, eroded, ellipse, body.Islands, calibration, category, contrastAffected,
