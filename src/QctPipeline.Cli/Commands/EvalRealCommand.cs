@@ -121,8 +121,8 @@ internal static class EvalRealCommand
 
         var measured = analysis.Measurement;
         var answer = new PipelineAnswer(
-            AnalyzeReport.StatusName(segmentation.Status),
-            segmentation.Reason,
+            AnalyzeReport.StatusName(analysis.Status),
+            analysis.Reason,
             [.. segmentation.Levels.Select(level => new NamedLevel(level.Name, level.CentroidLps))],
             segmentation.L1CentroidLps,
             masks,

@@ -118,11 +118,11 @@ public sealed record AnatomyOptions
     public double RibBoneThickSliceHu { get; init; } = 160;
 
     /// <summary>
-    /// A rib is picked up this far (mm) beside the canal, inside the scapula's medial border and where even a short
+    /// A rib is picked up this far (mm) beside the canal (each in turn), inside the scapula's medial border and where even a short
     /// 12th rib still runs; lumbar transverse processes (tips 35–50 mm from the midline, longest at L3) reach it too,
     /// and are told apart by their course (<see cref="RibMinRiseMm"/>).
     /// </summary>
-    public int RibStartMm { get; init; } = 45;
+    public int[] RibStartsMm { get; init; } = [45, 38];
 
     /// <summary>… and followed in to this far (mm) beside the canal, where its neck meets the transverse process and its head the body.</summary>
     public int RibAttachmentMm { get; init; } = 25;

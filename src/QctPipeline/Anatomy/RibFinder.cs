@@ -91,11 +91,13 @@ public static class RibFinder
     }
 
     /// <summary>
-    /// Bars crossing <see cref="AnatomyOptions.RibStartMm"/> beside the canal, each followed inwards (and outwards, to
-    /// measure its reach) one mm at a time as the run of bright samples nearest the previous one (within 6 mm along the
-    /// spine). A bar is a rib when it reaches the attachment distance inwards, is no thicker than a rib where it starts,
-    /// and either runs out beyond <see cref="AnatomyOptions.RibMinReachMm"/> (no transverse process does) or rises
-    /// towards the spine as a rib does (<see cref="AnatomyOptions.RibMinRiseMm"/>). Its head is placed by carrying its
+    /// Bars crossing each of <see cref="AnatomyOptions.RibStartsMm"/> beside the canal (far out first; nearer starts
+    /// catch low ribs that leave the scan's lower end before reaching further out), each followed inwards (and outwards,
+    /// to measure its reach) one mm at a time as the run of bright samples nearest the previous one (within 6 mm along
+    /// the spine). A bar is a rib when it reaches the attachment distance inwards, is no thicker than a rib where it
+    /// starts, and either runs out beyond <see cref="AnatomyOptions.RibMinReachMm"/> (no transverse process does) or
+    /// rises towards the spine as a rib does (<see cref="AnatomyOptions.RibMinRiseMm"/> per 20 mm) while running on
+    /// outwards or out of the scan. Its head is placed by carrying its
     /// course on inwards to <see cref="AnatomyOptions.RibHeadMm"/> beside the canal: measured 25 mm out, a lower rib is
     /// still a few mm below its head (LIDC-IDRI 0001's 12th ribs: at the T12/L1 disc 25 mm out, on T12 by eye).
     /// Returns fractional sample indices of the heads.
@@ -103,36 +105,49 @@ public static class RibFinder
     private static List<(int Slice, double Z)> Follow(float[][] image, IReadOnlyList<CentrelineSample> samples, double boneHu, double sliceMm, AnatomyOptions options)
     {
         var found = new List<(int, double)>();
-        foreach (var start in Runs(image, options.RibStartMm, boneHu))
+        var heads = new List<double>();
+        foreach (var startMm in options.RibStartsMm)
         {
-            if ((start.Last - start.First + 1) * sliceMm > options.RibMaxThicknessMm)
+            foreach (var start in Runs(image, startMm, boneHu))
             {
-                continue;
-            }
+                var startCentre = (start.First + start.Last) / 2.0;
+                if ((start.Last - start.First + 1) * sliceMm > options.RibMaxThicknessMm
+                    || Trace(image, startCentre, startMm, options.RibAttachmentMm, -1, boneHu, sliceMm) is not { } attachment)
+                {
+                    continue;
+                }
 
-            var startCentre = (start.First + start.Last) / 2.0;
-            var inner = Trace(image, startCentre, options.RibStartMm, options.RibAttachmentMm, -1, boneHu, sliceMm);
-            if (inner is not { } attachment)
-            {
-                continue;
-            }
+                // Outwards a rib runs on beyond any transverse process, or leaves the scan descending.
+                var reach = startMm;
+                var leaves = false;
+                for (var d = startMm + 1; d <= MaxLateralMm; d++)
+                {
+                    if (Trace(image, startCentre, startMm, d, +1, boneHu, sliceMm) is not { } outer)
+                    {
+                        break;
+                    }
 
-            var reach = options.RibStartMm;
-            for (var d = options.RibStartMm + 1; d <= MaxLateralMm && Trace(image, startCentre, options.RibStartMm, d, +1, boneHu, sliceMm) is not null; d++)
-            {
-                reach = d;
-            }
+                    reach = d;
+                    leaves |= outer <= 0.5;
+                }
 
-            var rise = HeightAt(samples, attachment) - HeightAt(samples, startCentre);
-            if (reach < options.RibMinReachMm && rise < options.RibMinRiseMm)
-            {
-                continue;
-            }
+                var rise = HeightAt(samples, attachment) - HeightAt(samples, startCentre);
+                var riseNeeded = options.RibMinRiseMm * (startMm - options.RibAttachmentMm) / 20.0;
+                if (reach < options.RibMinReachMm && !(rise >= riseNeeded && (leaves || reach > startMm || startMm > options.RibStartsMm[^1])))
+                {
+                    continue;
+                }
 
-            var slope = Math.Clamp(rise / (options.RibStartMm - options.RibAttachmentMm), 0, 1);
-            var headHeight = HeightAt(samples, attachment) + (slope * (options.RibAttachmentMm - options.RibHeadMm));
-            var head = IndexAtHeight(samples, headHeight);
-            found.Add(((int)Math.Round(head), head));
+                var slope = Math.Clamp(rise / (startMm - options.RibAttachmentMm), 0, 1);
+                var head = IndexAtHeight(samples, HeightAt(samples, attachment) + (slope * (options.RibAttachmentMm - options.RibHeadMm)));
+
+                // The same rib picked up again from a nearer start: one head per rib.
+                if (heads.All(h => Math.Abs(h - head) * sliceMm > options.MinPitchMm / 2))
+                {
+                    heads.Add(head);
+                    found.Add(((int)Math.Round(head), head));
+                }
+            }
         }
 
         return found;

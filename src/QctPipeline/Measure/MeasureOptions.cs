@@ -104,4 +104,13 @@ public sealed record MeasureOptions
 
     /// <summary>Angle (degrees) between the estimated body axis and the slice normal above which the estimate is reported as doubtful.</summary>
     public double AxisTiltWarningDegrees { get; init; } = 30;
+
+    /// <summary>A block deviates when it lies this many times the blocks' own spread (1.4826 × MAD) from the median block; the spread is robust, but a focus covering a fifth of the blocks still widens it, so not more.</summary>
+    public double LesionSpreadFactor { get; init; } = 3;
+
+    /// <summary>A lesion is at least this many face-adjacent deviating blocks (a 10 mm focus covers several 5 mm blocks) …</summary>
+    public int LesionMinBlocks { get; init; } = 2;
+
+    /// <summary>… or a single block beyond the limit and this many times the blocks' own spread: a focus filling one block stands far out of a fine texture.</summary>
+    public double LesionIsolatedSpreadFactor { get; init; } = 6;
 }

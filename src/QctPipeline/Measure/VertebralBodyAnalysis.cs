@@ -104,11 +104,13 @@ internal sealed record VertebralBodyAnalysis(
                 reasons.Add(Invariant($"mean trabecular HU {erodedMean:0} lies outside the plausible {options.ImplausiblyLowHu:0}–{highestHu:0} HU: lesion or not bone"));
             }
 
-            (blockDeviation, var medianBlockHu) = LesionCheck.MaxBlockDeviation(eroded, excluded, hu, box, g.Spacing, options, warnings);
-            var deviationLimit = Math.Max(options.LesionBlockDeviationHu * huScale, options.LesionBlockDeviationFraction * Math.Abs(medianBlockHu));
-            if (blockDeviation > deviationLimit)
+            if (LesionCheck.Measure(eroded, excluded, hu, box, g.Spacing, huScale, options, warnings) is { } texture)
             {
-                reasons.Add(Invariant($"heterogeneous trabecular HU: a {options.LesionBlockMm:0.#} mm block deviates {blockDeviation:0} HU from the median block of {medianBlockHu:0} HU (> {deviationLimit:0}): lesion"));
+                blockDeviation = texture.MaxDeviationHu;
+                if (texture.LargestFocusBlocks >= options.LesionMinBlocks)
+                {
+                    reasons.Add(Invariant($"heterogeneous trabecular HU: {texture.LargestFocusBlocks} adjoining {options.LesionBlockMm:0.#} mm blocks deviate from the median block of {texture.MedianBlockHu:0} HU by more than {texture.FocusLimitHu:0} HU (largest {texture.MaxDeviationHu:0}; the blocks' own spread {texture.SpreadHu:0} HU): lesion"));
+                }
             }
         }
 
@@ -143,15 +145,15 @@ internal sealed record VertebralBodyAnalysis(
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// How far a height loss can be off from the grid alone: each endplate is placed to within about half the voxel's
-    /// extent along the body's axis (at least 0.75 mm), and a loss compares two heights of two endplates each. At 5 mm
-    /// slices that is ±10 % of a 25 mm body: a 30 % loss there is not yet a grade-2 fracture.
+    /// How far a height loss can be off from the grid alone: an endplate is placed to within about half a voxel's extent
+    /// along the body's axis, against the tallest height. At 5 mm slices that is 10 % of a 25 mm body, so a 30 % loss
+    /// there is not yet a grade-2 fracture; at 1.25 mm, 2.5 %.
     /// </summary>
     private static double HeightLossUncertainty(VertebralHeights heights, Vector3 axis, VolumeGeometry g)
     {
-        var perEndplate = Math.Max(0.75, 0.5 * ((g.Spacing.Z * Math.Abs(g.SliceDirection.Dot(axis))) + (g.Spacing.X * Math.Abs(g.RowDirection.Dot(axis))) + (g.Spacing.Y * Math.Abs(g.ColumnDirection.Dot(axis)))));
+        var halfVoxel = 0.5 * ((g.Spacing.Z * Math.Abs(g.SliceDirection.Dot(axis))) + (g.Spacing.X * Math.Abs(g.RowDirection.Dot(axis))) + (g.Spacing.Y * Math.Abs(g.ColumnDirection.Dot(axis))));
         var tallest = new[] { heights.AnteriorMm, heights.MiddleMm, heights.PosteriorMm }.Where(h => !double.IsNaN(h)).DefaultIfEmpty(0).Max();
-        return tallest > 0 ? 2 * perEndplate / tallest : 0;
+        return tallest > 0 ? halfVoxel / tallest : 0;
     }
 
     /// <summary>Genant's semiquantitative grade of a height loss: below 20 % normal, 20–25 % grade 1 (mild), 25–40 % grade 2, above 40 % grade 3.</summary>

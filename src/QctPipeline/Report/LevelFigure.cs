@@ -60,15 +60,19 @@ public static class LevelFigure
     public static RenderedImage Render(CtVolume volume, SegmentationResult result, LevelFigureOptions options, IReadOnlyList<CountMark>? marks = null) =>
         Draw(volume, result, options, marks).Image;
 
+    /// <summary>
+    /// The figure; without <paramref name="marks"/> it draws the evidence the result's counts rest on (ribs found meeting
+    /// the spine, the sacrum, the scan's top), the localizer's labels being the level names already shown.
+    /// </summary>
     public static LevelFigureDrawing Draw(CtVolume volume, SegmentationResult result, LevelFigureOptions options, IReadOnlyList<CountMark>? marks = null)
     {
-        marks ??= [];
+        marks ??= [.. result.Counts.SelectMany(count => count.Evidence).Where(mark => mark.Kind != CountMarkKind.Other)];
         var geometry = volume.Geometry;
         var (low, high) = PatientBounds(geometry);
 
         // One pixel size on both axes, never coarser than the limit: a 5 mm slice spans 5 rows, a 2 mm pixel 2 columns.
         var pixel = Math.Min(options.MaxMillimetresPerPixel, Math.Min(geometry.Spacing.X, geometry.Spacing.Y));
-        var centre = SpineCentre(result.Levels, low, high);
+        var centre = SpineCentre(result, low, high);
         var labels = LabelVolume(geometry, result);
         var sampleStep = Math.Min(pixel, geometry.Spacing.Z);
 
@@ -315,17 +319,21 @@ public static class LevelFigure
         return labels;
     }
 
-    private static Vector3 SpineCentre(IReadOnlyList<LevelFound> levels, Vector3 low, Vector3 high)
+    /// <summary>Where the slabs are cut: the median of the spine's body centreline the image found, else of the levels named, else the volume's middle.</summary>
+    private static Vector3 SpineCentre(SegmentationResult result, Vector3 low, Vector3 high)
     {
-        if (levels.Count == 0)
+        IReadOnlyList<Vector3> points = result.Column is { Centreline.Count: > 0 } column
+            ? [.. column.Centreline.Select(sample => sample.Body)]
+            : [.. result.Levels.Select(level => level.CentroidLps)];
+        if (points.Count == 0)
         {
             return (low + high) * 0.5;
         }
 
         return new Vector3(
-            Statistics.Median(levels.Select(level => level.CentroidLps.X).ToArray()),
-            Statistics.Median(levels.Select(level => level.CentroidLps.Y).ToArray()),
-            Statistics.Median(levels.Select(level => level.CentroidLps.Z).ToArray()));
+            Statistics.Median(points.Select(p => p.X).ToArray()),
+            Statistics.Median(points.Select(p => p.Y).ToArray()),
+            Statistics.Median(points.Select(p => p.Z).ToArray()));
     }
 
     private static (Vector3 Low, Vector3 High) PatientBounds(VolumeGeometry geometry)

@@ -106,7 +106,7 @@ public static class L1Segmenter
         {
             var contacts = column.Vertebrae.Select(v => LocalizerReading.RibContact(maps, v)).ToList();
             var evidence = column.Vertebrae.Zip(contacts).Where(p => p.Second.Left || p.Second.Right)
-                .Select(p => new CountEvidence("rib", p.First.Centre, "rib channel")).ToList();
+                .Select(p => new CountMark(CountMarkKind.Rib, "RIB (MODEL)", p.First.Centre)).ToList();
             claims.Add(LevelCounting.DownFromRibs(LevelCounting.FromRibChannel, column, [.. contacts.Select(c => (bool?)(c.Left || c.Right))], evidence));
         }
         else

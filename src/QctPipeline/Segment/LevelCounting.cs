@@ -19,11 +19,8 @@ public enum CountOutcome
     Unavailable,
 }
 
-/// <summary>A piece of evidence a count rests on, placed in the patient (a rib head, a label, the scan's end), for the level figure and the result.</summary>
-public sealed record CountEvidence(string Kind, Vector3 PointLps, string Label);
-
 /// <summary>One way of naming L1: how it counted, what it found (<see cref="Detail"/>), where it puts L1 and its evidence, and how it compares with the decision.</summary>
-public sealed record LevelCount(string Method, CountOutcome Outcome, string Detail, Vector3? L1CentroidLps, IReadOnlyList<CountEvidence> Evidence);
+public sealed record LevelCount(string Method, CountOutcome Outcome, string Detail, Vector3? L1CentroidLps, IReadOnlyList<CountMark> Evidence);
 
 /// <summary>Where a count puts L1: at a vertebra of the column, below or above the scan, or nowhere (unavailable).</summary>
 internal enum ClaimKind
@@ -35,7 +32,7 @@ internal enum ClaimKind
 }
 
 /// <summary>A count's claim before the decision: the column index it names L1 (lowest vertebra 0; below 0 or past the top when L1 lies beyond the scan, −1 when unknown).</summary>
-internal sealed record LevelClaim(string Method, ClaimKind Kind, int Vertebra, string Detail, IReadOnlyList<CountEvidence> Evidence);
+internal sealed record LevelClaim(string Method, ClaimKind Kind, int Vertebra, string Detail, IReadOnlyList<CountMark> Evidence);
 
 /// <summary>
 /// The counts that name L1 on the vertebral column the image shows, each from its own cue. L1 is "the first vertebra
@@ -74,7 +71,7 @@ internal static class LevelCounting
     public static LevelClaim Localizer(VertebralColumn column, IReadOnlyList<LocalizerLabel?> labels)
     {
         var labelled = Enumerable.Range(0, labels.Count).Where(i => labels[i] is { } label && IsNamedLevel(label.Name)).ToList();
-        var evidence = labelled.Select(i => new CountEvidence("label", column.Vertebrae[i].Centre, labels[i]!.Name)).ToList();
+        var evidence = labelled.Select(i => new CountMark(CountMarkKind.Other, labels[i]!.Name, column.Vertebrae[i].Centre)).ToList();
         var summary = string.Join(", ", labelled.Select(i => labels[i]!.Name));
         if (labelled.Count == 0)
         {
@@ -106,7 +103,7 @@ internal static class LevelCounting
     /// last rib-bearing vertebra is the lowest clear one before it, whose lower neighbour must clearly bear none. A rib
     /// seen below a gap (an iliac crest, a long transverse process) never ends the count.
     /// </summary>
-    public static LevelClaim DownFromRibs(string method, VertebralColumn column, IReadOnlyList<bool?> ribBearing, IReadOnlyList<CountEvidence> evidence)
+    public static LevelClaim DownFromRibs(string method, VertebralColumn column, IReadOnlyList<bool?> ribBearing, IReadOnlyList<CountMark> evidence)
     {
         var i = ribBearing.Count - 1;
         while (i >= 0 && ribBearing[i] != true && !column.Vertebrae[i].Whole)
@@ -147,14 +144,14 @@ internal static class LevelCounting
     /// Which vertebrae bear a rib found in the image: a rib head within a vertebra's stretch of spine (between its discs)
     /// by at least the margin makes it rib-bearing; a head within the margin of a disc leaves both neighbours unclear.
     /// </summary>
-    public static (bool?[] RibBearing, List<CountEvidence> Evidence) ImageRibs(VertebralColumn column, IReadOnlyList<RibAttachment> ribs, double marginMm)
+    public static (bool?[] RibBearing, List<CountMark> Evidence) ImageRibs(VertebralColumn column, IReadOnlyList<RibAttachment> ribs, double marginMm)
     {
         var bearing = new bool?[column.Vertebrae.Count];
         Array.Fill(bearing, false);
-        var evidence = new List<CountEvidence>();
+        var evidence = new List<CountMark>();
         foreach (var rib in ribs)
         {
-            evidence.Add(new CountEvidence("rib", rib.Point, rib.Side > 0 ? "left rib" : "right rib"));
+            evidence.Add(new CountMark(CountMarkKind.Rib, rib.Side > 0 ? "RIB L" : "RIB R", rib.Point));
             for (var i = 0; i < column.Vertebrae.Count; i++)
             {
                 var v = column.Vertebrae[i];
@@ -175,7 +172,7 @@ internal static class LevelCounting
     }
 
     /// <summary>The claim that L1 is vertebra <paramref name="l1"/> of the column; an index off the column (kept, so the vertebrae in view can still be named) means L1 lies beyond the scan.</summary>
-    private static LevelClaim Place(string method, int l1, VertebralColumn column, string detail, IReadOnlyList<CountEvidence> evidence) =>
+    private static LevelClaim Place(string method, int l1, VertebralColumn column, string detail, IReadOnlyList<CountMark> evidence) =>
         l1 < 0 ? new LevelClaim(method, ClaimKind.L1BelowScan, l1, detail + ": L1 lies below the scan", evidence)
         : l1 >= column.Vertebrae.Count ? new LevelClaim(method, ClaimKind.L1AboveScan, l1, detail + ": L1 lies above the scan", evidence)
         : new LevelClaim(method, ClaimKind.L1At, l1, string.Create(CultureInfo.InvariantCulture, $"{detail}; L1 at z {column.Vertebrae[l1].Centre.Z:0}"), evidence);
