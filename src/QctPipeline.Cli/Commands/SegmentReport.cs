@@ -24,6 +24,7 @@ internal sealed record AnalyzeReport(
     string? SeriesInstanceUid,
     L1Report L1,
     IReadOnlyList<LevelReport> Levels,
+    IReadOnlyList<CountReport> Counts,
     CalibrationReport? Calibration,
     ContrastReport? Contrast,
     double? Kvp,
@@ -56,6 +57,7 @@ internal sealed record AnalyzeReport(
             metadata.SeriesInstanceUid,
             L1Report.From(result, measurement),
             [.. result.Levels.Select(level => new LevelReport(level.Name, Rounded(level.CentroidLps)))],
+            [.. result.Counts.Select(CountReport.From)],
             CalibrationReport.From(calibration.Calibration),
             ContrastReport.From(calibration.Contrast),
             metadata.Kvp,
@@ -74,6 +76,7 @@ internal sealed record AnalyzeReport(
         metadata?.StudyInstanceUid,
         metadata?.SeriesInstanceUid,
         L1Report.NotFound,
+        [],
         [],
         null,
         null,
@@ -178,7 +181,7 @@ internal sealed record SegmentReport(
         loaded.Series.Metadata.SeriesInstanceUid,
         L1FoundReport.From(result),
         [.. result.Levels.Select(LevelDetail.From)],
-        [.. result.Counts.Select(c => new CountReport(c.Method, JsonNamingPolicy.KebabCaseLower.ConvertName(c.Outcome.ToString()), c.Detail))],
+        [.. result.Counts.Select(CountReport.From)],
         NeighbourReport.From(result.AboveL1Mask),
         NeighbourReport.From(result.L2Mask),
         $"{manifest.Name} {manifest.Version} ({manifest.ManifestPath})",
@@ -217,7 +220,19 @@ internal sealed record LevelDetail(string Name, double[] CentroidLps, long Voxel
         new(level.Name, AnalyzeReport.Rounded(level.CentroidLps), level.VoxelCount, Math.Round(level.MeanProbability, 3), level.CutByEdge);
 }
 
-internal sealed record CountReport(string Method, string Outcome, string Detail);
+/// <summary>One count of the levels: how it counted, how it compares with the decision, what it found, where it puts L1 and the evidence it rests on.</summary>
+internal sealed record CountReport(string Method, string Outcome, string Detail, double[]? L1CentroidLps, IReadOnlyList<EvidenceReport> Evidence)
+{
+    public static CountReport From(LevelCount count) => new(
+        count.Method,
+        JsonNamingPolicy.KebabCaseLower.ConvertName(count.Outcome.ToString()),
+        count.Detail,
+        count.L1CentroidLps is { } centroid ? AnalyzeReport.Rounded(centroid) : null,
+        [.. count.Evidence.Select(mark => new EvidenceReport(JsonNamingPolicy.KebabCaseLower.ConvertName(mark.Kind.ToString()), mark.Text, AnalyzeReport.Rounded(mark.FromLps)))]);
+}
+
+/// <summary>A piece of a count's evidence: a rib head, a label, the sacrum, the scan's top; where it lies.</summary>
+internal sealed record EvidenceReport(string Kind, string Text, double[] PointLps);
 
 internal sealed record NeighbourReport(double[] CentroidLps, double VolumeMl)
 {

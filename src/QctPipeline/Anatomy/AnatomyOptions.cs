@@ -145,4 +145,47 @@ public sealed record AnatomyOptions
 
     /// <summary>A rib's head lies about this far (mm) beside the canal's centre, at the body's posterolateral corner.</summary>
     public double RibHeadMm { get; init; } = 12;
+
+    /// <summary>Bone must run unbroken beside the canal from here (mm; the body's side) …</summary>
+    public int SacrumInnerMm { get; init; } = 20;
+
+    /// <summary>… to here (mm; past the sacroiliac joints, 35–50 mm from the midline) for a sample to show the sacral alae and the ilium.</summary>
+    public int SacrumOuterMm { get; init; } = 55;
+
+    /// <summary>A break up to this long (mm) is the sacroiliac joint's space, 2–4 mm in adults, not soft tissue.</summary>
+    public int SacrumMaxGapMm { get; init; } = 4;
+
+    /// <summary>Share of a vertebra's samples that must show it on both sides.</summary>
+    public double SacrumMinShare { get; init; } = 0.5;
+
+    /// <summary>The alae and iliac wings beside S1 stand at least this tall (mm along the spine); a rib is a bar of 10–15 mm.</summary>
+    public double SacrumMinRunMm { get; init; } = 25;
+
+    /// <summary>
+    /// Fluid regions an outline must not cross: mean HU at least this (contrast-filled vessels 150–600 HU; bone marrow
+    /// reads as much, but not evenly) …
+    /// </summary>
+    public double FluidMinHu { get; init; } = 130;
+
+    /// <summary>… with a standard deviation under this (HU, after 1 mm smoothing) over a box of <see cref="FluidWindowMm"/>: trabecular bone and cortex vary far more …</summary>
+    public double FluidMaxSpreadHu { get; init; } = 35;
+
+    /// <summary>Side of the box (mm) the evenness is measured over.</summary>
+    public double FluidWindowMm { get; init; } = 5;
+
+    /// <summary>… covering at least this (mm²): the aorta's lumen is 300–700 mm².</summary>
+    public double FluidMinAreaMm2 { get; init; } = 80;
+
+    /// <summary>The fluid region grown by this (mm): its measured core stops half a box short of the vessel's wall.</summary>
+    public double FluidMarginMm { get; init; } = 3;
+
+    /// <summary>
+    /// No radius of a body's mid-section outline may exceed its median radius by more than this factor: a lumbar body's
+    /// half-width is about 1.3 times its half-depth, while LIDC-IDRI 0001's T11 outline reached 25 mm forward into the
+    /// tissue before its aorta (median radius 15 mm) and its anterior height read 14 mm for 26.
+    /// </summary>
+    public double MaxRadiusOverMedian { get; init; } = 1.4;
+
+    /// <summary>A fluid region reaching within this (mm) of the body's centre is the body's own even marrow, not a vessel.</summary>
+    public double FluidCentreClearanceMm { get; init; } = 8;
 }

@@ -40,14 +40,41 @@ public static class BodyOutliner
             return null;
         }
 
-        bool InFront(double cx, double cy, int a, double r) => cy + (r / StepMm * Math.Sin(a * 2 * Math.PI / Angles)) >= posterior;
-        var section = PolarContour.Find(mid, centre, centre, StepMm, Angles, 4, 38, 0.5, 1.5, (a, r) => InFront(centre, centre, a, r));
+        var fluid = new Block(block.SizeX, block.SizeY, block.SizeZ, raw).MeanOfPlanes(zMid - 4, zMid + 4).Smooth(1 / StepMm);
+        var vessels = BinaryPlane.Dilate(FluidRegions.Mask(fluid, StepMm, options.FluidMinHu, options.FluidMaxSpreadHu, options.FluidWindowMm, options.FluidMinAreaMm2, (centre, centre), options.FluidCentreClearanceMm),
+            fluid.Width, fluid.Height, (int)Math.Round(options.FluidMarginMm / StepMm));
+        bool Allowed(double cx, double cy, int a, double r)
+        {
+            var angle = a * 2 * Math.PI / Angles;
+            if (cy + (r / StepMm * Math.Sin(angle)) < posterior)
+            {
+                return false;
+            }
+
+            // Nothing at or beyond a contrast-filled vessel along the ray belongs to the body.
+            for (var along = 0.0; along <= r; along += StepMm)
+            {
+                var (x, y) = ((int)Math.Round(cx + (along / StepMm * Math.Cos(angle))), (int)Math.Round(cy + (along / StepMm * Math.Sin(angle))));
+                if (x >= 0 && y >= 0 && x < fluid.Width && y < fluid.Height && vessels[x + (fluid.Width * y)] != 0)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        var section = PolarContour.Find(mid, centre, centre, StepMm, Angles, 4, 38, 0.5, 1.5, (a, r) => Allowed(centre, centre, a, r));
         var (cx, cy) = section.Centroid(StepMm);
-        section = PolarContour.Find(mid, cx, cy, StepMm, Angles, 4, 38, 0.5, 1.5, (a, r) => InFront(cx, cy, a, r));
+
+        // A body's section is round enough that no radius exceeds its median by much (lumbar: half-width over
+        // half-depth about 1.3); an outline reaching further has followed something else (prevertebral tissue, a vessel).
+        var reach = options.MaxRadiusOverMedian * Statistics.Median([.. section.Radii]);
+        section = PolarContour.Find(mid, cx, cy, StepMm, Angles, 4, 38, 0.5, 1.5, (a, r) => r <= reach && Allowed(cx, cy, a, r));
 
         var planes = new PolarContour?[block.SizeZ];
         Parallel.For(zLow, zHigh + 1, z => planes[z] = PolarContour.Find(smooth.PlaneAt(z), cx, cy, StepMm, Angles, 4, 38, 0.5, 1.5,
-            (a, r) => InFront(cx, cy, a, r) && Math.Abs(r - section.Radii[a]) <= options.OutlineSectionToleranceMm));
+            (a, r) => Math.Abs(r - section.Radii[a]) <= options.OutlineSectionToleranceMm && Allowed(cx, cy, a, r)));
 
         var footprint = new byte[block.SizeX * block.SizeY];
         for (var y = 0; y < block.SizeY; y++)

@@ -8,6 +8,15 @@ namespace QctPipeline.Anatomy;
 /// </summary>
 public sealed record PolarContour(double CentreX, double CentreY, double[] Radii, double MeanStrength)
 {
+    /// <summary>
+    /// Edges are measured on HU clipped to this floor and ceiling: the cortex's fall into muscle or fat counts in full,
+    /// while soft tissue falling into fat or lung (40 → −800 HU beside a thoracic body, twice the cortex's edge) counts as
+    /// little as it does for bone, so an outline does not leave the bone to follow the lung.
+    /// </summary>
+    private const double EdgeFloorHu = 0;
+
+    private const double EdgeCeilingHu = 500;
+
     public double AngleStep => 2 * Math.PI / Radii.Length;
 
     /// <summary>The radius at any angle (linear between the sampled angles).</summary>
@@ -42,8 +51,8 @@ public sealed record PolarContour(double CentreX, double CentreY, double[] Radii
 
     /// <summary>
     /// The outer edge of a bony outline around a centre in a plane of <paramref name="pixelMm"/> pixels: along each of
-    /// <paramref name="angles"/> rays the edge strength is how fast the smoothed HU falls going outwards (bright cortex
-    /// to darker surroundings); the closed path through the rays that maximises the summed strength while the radius
+    /// <paramref name="angles"/> rays the edge strength is how fast the smoothed HU, clipped to 0–500, falls going
+    /// outwards (bright cortex to darker surroundings); the closed path through the rays that maximises the summed strength while the radius
     /// changes by at most <paramref name="maxStepMm"/> from one ray to the next is the outline (dynamic programming over
     /// the angles, closed by running three turns and keeping the middle one). <paramref name="allowed"/> says which
     /// radii a ray may take (a prior outline's band, the canal's limit); null allows all.
@@ -61,7 +70,7 @@ public sealed record PolarContour(double CentreX, double CentreY, double[] Radii
             for (var r = -1; r <= radii; r++)
             {
                 var radius = (minRadiusMm + (r * radiusStepMm)) / pixelMm;
-                profile[r + 1] = smoothed.Sample(centreX + (radius * cos), centreY + (radius * sin));
+                profile[r + 1] = Math.Clamp(smoothed.Sample(centreX + (radius * cos), centreY + (radius * sin)), EdgeFloorHu, EdgeCeilingHu);
             }
 
             for (var r = 0; r < radii; r++)

@@ -7,21 +7,17 @@ namespace QctPipeline.Anatomy;
 public sealed record RibAttachment(int Side, Vector3 Point, double ArcMm);
 
 /// <summary>
-/// Finds ribs meeting the spine without a model. For each side, a maximum-intensity image is made of a slab behind the
-/// body (from 15 mm in front of the canal's centre to 45 mm behind it) as a function of height along the spine and
-/// distance beside the canal: in it each rib is a bright bar running out and down from the spine, a lumbar transverse
-/// process a short bar that ends by 35–50 mm, the scapula a plate far out. A rib is a bar followed from 60 mm beside the
-/// canal in to 25 mm without a break (the bar may rise as it nears the spine: ribs descend laterally); where it reaches
-/// 25 mm is its attachment. Shafts of higher ribs passing beside a lower vertebra are never followed in to it: they
+/// Finds ribs meeting the spine without a model, in the <see cref="PosteriorProjection"/>: there each rib is a bright
+/// bar running out and down from the spine, a lumbar transverse process a short bar that ends by 35–50 mm, the scapula a
+/// plate far out. A rib is a bar followed from 45 (or 38) mm beside the canal in to 25 mm without a break (the bar may
+/// rise as it nears the spine: ribs descend laterally); where it reaches the spine is its attachment. Shafts of higher ribs passing beside a lower vertebra are never followed in to it: they
 /// rise to their own vertebra. That is the trap the primer warns of when a slice is judged in isolation.
 /// </summary>
 public static class RibFinder
 {
-    private const int MaxLateralMm = 70;
-    private const double SlabFrontMm = -15;
-    private const double SlabBackMm = 45;
+    private const int MaxLateralMm = PosteriorProjection.MaxLateralMm;
 
-    public static IReadOnlyList<RibAttachment> Find(CanonicalView view, VertebralColumn column, AnatomyOptions options)
+    public static IReadOnlyList<RibAttachment> Find(CanonicalView view, VertebralColumn column, PosteriorProjection projection, AnatomyOptions options)
     {
         var samples = column.Centreline;
         if (samples.Count < 3)
@@ -32,7 +28,7 @@ public static class RibFinder
         var attachments = new List<RibAttachment>();
         foreach (var side in new[] { +1, -1 })
         {
-            var image = Projection(view, samples, side);
+            var image = projection.Side(side);
             var boneHu = view.Geometry.Spacing.Z > 3 ? options.RibBoneThickSliceHu : options.RibBoneHu;
             foreach (var (slice, z) in Follow(image, samples, boneHu, view.Geometry.Spacing.Z, options))
             {
@@ -44,50 +40,6 @@ public static class RibFinder
         }
 
         return [.. attachments.OrderBy(a => a.ArcMm)];
-    }
-
-    /// <summary>
-    /// [sample][mm beside the canal]: the brightest 3 × 3-voxel mean across the slab behind the body, on the given side.
-    /// </summary>
-    private static float[][] Projection(CanonicalView view, IReadOnlyList<CentrelineSample> samples, int side)
-    {
-        var g = view.Geometry;
-        var image = new float[samples.Count][];
-        Parallel.For(0, samples.Count, s =>
-        {
-            var row = new float[MaxLateralMm + 1];
-            var canal = g.PatientToVoxel(samples[s].Canal);
-            var z = samples[s].Slice;
-            for (var d = 0; d <= MaxLateralMm; d++)
-            {
-                var x = (int)Math.Round(canal.X + (side * d / g.Spacing.X));
-                var brightest = float.NegativeInfinity;
-                for (var dy = SlabFrontMm; dy <= SlabBackMm; dy += 1)
-                {
-                    var y = (int)Math.Round(canal.Y + (dy / g.Spacing.Y));
-                    if (x < 1 || y < 1 || x >= g.SizeX - 1 || y >= g.SizeY - 1)
-                    {
-                        continue;
-                    }
-
-                    float sum = 0;
-                    for (var j = -1; j <= 1; j++)
-                    {
-                        for (var i = -1; i <= 1; i++)
-                        {
-                            sum += view[x + i, y + j, z];
-                        }
-                    }
-
-                    brightest = Math.Max(brightest, sum / 9);
-                }
-
-                row[d] = brightest;
-            }
-
-            image[s] = row;
-        });
-        return image;
     }
 
     /// <summary>

@@ -31,6 +31,9 @@ public sealed record CanalTrack(VolumeGeometry Grid, double[] X, double[] Y, dou
 /// </summary>
 public static class SpinalCanalTracker
 {
+    /// <summary>How far (mm) the track is carried on, unchanged, past the last slab where a canal was found.</summary>
+    private const double HeldEndMm = 30;
+
     private sealed record Candidate(double X, double Y, double Score);
 
     private static readonly (int Dx, int Dy)[] Sides = [(0, -1), (0, 1), (-1, 0), (1, 0)];
@@ -332,6 +335,20 @@ public static class SpinalCanalTracker
                 y[k] = centre.Y + (t * (next.Centre.Y - centre.Y));
                 score[k] = centre.Score + (t * (next.Centre.Score - centre.Score));
             }
+        }
+
+        // Where the canal's ring fades (the sacral canal, the top of a scan through the neck) the spine goes on: hold
+        // the last position found for up to a vertebra's height, scored 0, so the vertebrae there can still be seen.
+        var (first, last) = (Array.FindIndex(x, v => !double.IsNaN(v)), Array.FindLastIndex(x, v => !double.IsNaN(v)));
+        var hold = (int)Math.Round(HeldEndMm / g.Spacing.Z);
+        for (var k = Math.Max(0, first - hold); first > 0 && k < first; k++)
+        {
+            (x[k], y[k], score[k]) = (x[first], y[first], 0);
+        }
+
+        for (var k = last + 1; last >= 0 && k < Math.Min(g.SizeZ, last + 1 + hold); k++)
+        {
+            (x[k], y[k], score[k]) = (x[last], y[last], 0);
         }
 
         return new CanalTrack(g, x, y, score);

@@ -49,11 +49,13 @@ public static class L1Segmenter
             { Column = column };
         }
 
-        var ribs = RibFinder.Find(view, column, options.Anatomy);
-        clock.Lap("ribs");
+        var projection = PosteriorProjection.Of(view, column);
+        var ribs = RibFinder.Find(view, column, projection, options.Anatomy);
+        var sacrum = SacrumFinder.Find(column, projection, view.Geometry.Spacing.Z, options.Anatomy);
+        clock.Lap("ribs and sacrum");
         var labels = column.Vertebrae.Select(v => LocalizerReading.LabelOf(maps, localizer, v)).ToList();
         warnings.AddRange(OffSpine(LocalizerReading.Components(maps, localizer, options), column, options));
-        var claims = Claims(column, maps, localizer, labels, ribs, options);
+        var claims = Claims(column, maps, localizer, labels, ribs, sacrum, options);
         var verdict = LevelDecision.Decide(column, claims);
         var levels = Names(column, verdict.L1Vertebra >= 0 ? verdict.L1Vertebra : claims[0].Kind != ClaimKind.Unavailable ? claims[0].Vertebra : null, labels, localizer);
         clock.Lap("levels");
@@ -99,7 +101,7 @@ public static class L1Segmenter
     }
 
     private static List<LevelClaim> Claims(VertebralColumn column, LocalizerMaps maps, LocalizerSpec localizer, IReadOnlyList<LocalizerLabel?> labels,
-        IReadOnlyList<RibAttachment> ribs, SegmentOptions options)
+        IReadOnlyList<RibAttachment> ribs, int? sacrum, SegmentOptions options)
     {
         var claims = new List<LevelClaim> { LevelCounting.Localizer(column, labels) };
         if (localizer.RibChannelTrained && maps.Ribs is not null)
@@ -116,6 +118,7 @@ public static class L1Segmenter
 
         var (bearing, ribEvidence) = LevelCounting.ImageRibs(column, ribs, options.RibHeadMarginMm);
         claims.Add(LevelCounting.DownFromRibs(LevelCounting.FromImageRibs, column, bearing, ribEvidence));
+        claims.Add(LevelCounting.UpFromSacrum(column, sacrum, [.. claims.Skip(1)]));
         return claims;
     }
 

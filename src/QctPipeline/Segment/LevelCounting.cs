@@ -43,6 +43,10 @@ internal static class LevelCounting
     public const string FromLocalizer = "localizer labels";
     public const string FromRibChannel = "down from the last rib-bearing vertebra (model's rib channel)";
     public const string FromImageRibs = "down from the last rib-bearing vertebra (ribs found in the image)";
+    public const string FromSacrum = "up from the sacrum (found in the image)";
+
+    /// <summary>Lumbar vertebrae between S1 and the last rib-bearing one in most spines; 4 or 6 in transitional anatomy (primer, ~10–20 %).</summary>
+    private const int LumbarVertebrae = 5;
 
     /// <summary>Names in head-to-feet order around L1: the vertebra <c>k</c> places above L1 is <c>Above[k − 1]</c>.</summary>
     private static readonly string[] Above = ["T12", "T11", "T10", "T9", "T8", "T7", "T6", "T5", "T4", "T3", "T2", "T1"];
@@ -138,6 +142,29 @@ internal static class LevelCounting
 
         return Place(method, last - 1, column, string.Create(CultureInfo.InvariantCulture,
             $"{ribBearing.Count(r => r == true)} rib-bearing vertebrae, the last at z {column.Vertebrae[last].Centre.Z:0}"), evidence);
+    }
+
+    /// <summary>
+    /// Up from the sacrum: L1 the fifth vertebra above S1. Where a rib count puts L1 four or six vertebrae above S1 the
+    /// spine may be transitional (4 or 6 lumbar vertebrae) or one count may be off: the sacrum then neither confirms nor
+    /// contradicts, and says so; further off, it contradicts.
+    /// </summary>
+    public static LevelClaim UpFromSacrum(VertebralColumn column, int? sacrum, IReadOnlyList<LevelClaim> ribCounts)
+    {
+        if (sacrum is not { } s1)
+        {
+            return new LevelClaim(FromSacrum, ClaimKind.Unavailable, -1, "no sacrum in view (no vertebra with the sacral alae and iliac wings beside it)", []);
+        }
+
+        var evidence = new[] { new CountMark(CountMarkKind.Sacrum, "S1", column.Vertebrae[s1].Centre) };
+        var where = string.Create(CultureInfo.InvariantCulture, $"S1 at z {column.Vertebrae[s1].Centre.Z:0}");
+        if (ribCounts.FirstOrDefault(c => c.Kind == ClaimKind.L1At && Math.Abs(c.Vertebra - s1 - LumbarVertebrae) == 1) is { } rib)
+        {
+            return new LevelClaim(FromSacrum, ClaimKind.Unavailable, -1, string.Create(CultureInfo.InvariantCulture,
+                $"{where}; the rib count puts L1 {rib.Vertebra - s1} vertebrae above it: a transitional spine (4 or 6 lumbar vertebrae) or a count one off, so the sacrum neither confirms nor contradicts it"), evidence);
+        }
+
+        return Place(FromSacrum, s1 + LumbarVertebrae, column, $"{where}, {LumbarVertebrae} lumbar vertebrae above it", evidence);
     }
 
     /// <summary>

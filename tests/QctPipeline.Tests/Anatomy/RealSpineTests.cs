@@ -70,7 +70,7 @@ public sealed class RealSpineTests
         var volume = Load(RealData.Path("lidc-0001-chest-ct", "dicom"));
         var view = CanonicalOrientation.View(volume);
         var column = VertebralColumnFinder.Find(view, SpinalCanalTracker.Track(view, Options), Options);
-        var ribs = RibFinder.Find(view, column, Options);
+        var ribs = RibFinder.Find(view, column, PosteriorProjection.Of(view, column), Options);
 
         // On axial slices the 12th ribs' heads meet the body between the discs at z −265 and −242 (T12, centre ≈ −254);
         // the body below (z −295…−265) has short transverse processes and no rib.
