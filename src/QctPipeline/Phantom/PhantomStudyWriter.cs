@@ -29,7 +29,7 @@ public static class PhantomStudyWriter
         "last rib-bearing one; lumbar vertebrae run down to S1. Codes: T1–T13 = 1–13, L1–L6 = 21–26, S1 = 31, background 0. " +
         $"{BodyLabelFile} labels vertebral bodies only; {VertebraLabelFile} whole vertebrae (body and posterior elements); " +
         $"{RibLabelFile} bony ribs (not costal cartilage) by the code of the vertebra each articulates with, so the lowest rib code names the last rib-bearing vertebra. " +
-        "Labels are taken from the sub-plane at each slice's centre where a structure covers at least half a pixel.";
+        "Labels are taken from the plane at each slice's centre where a structure covers at least half a pixel.";
 
     public static PhantomTruth Write(PhantomStudy study, string directory)
     {
@@ -263,7 +263,7 @@ public static class PhantomStudyWriter
                 options.SliceThicknessMm,
                 options.SliceSpacingMm,
                 Math.Round(options.SliceSpacingMm * Math.Cos(options.GantryTiltDegrees * Math.PI / 180), 6),
-                study.SubPlanes,
+                study.PlaneSamples.Count,
                 options.GantryTiltDegrees,
                 setup.TableHeightMm,
                 geometry.DirectionCosines.Select(Round).ToArray(),
@@ -274,7 +274,14 @@ public static class PhantomStudyWriter
                 RescaleIntercept,
                 1,
                 [Math.Round(rotation.X, 6), Math.Round(rotation.Y, 6), Math.Round(rotation.Z, 6), Math.Round(rotation.W, 6)],
-                TruthVectors.Of(setup.Translation)),
+                TruthVectors.Of(setup.Translation),
+                new SliceProfileTruth(
+                    "detector aperture (box) convolved with a triangular z-filter, along the table",
+                    Math.Round(study.SliceProfile.FwhmMm, 4),
+                    Math.Round(study.SliceProfile.FwtmMm, 4),
+                    Math.Round(study.SliceProfile.CollimationMm, 4),
+                    Math.Round(study.PlaneStepMm, 6),
+                    study.PlaneSamples.Select(sample => Math.Round(sample.Weight, 6)).ToArray())),
             Physics = new PhysicsTruth(
                 options.Kvp,
                 Math.Round(physics.MeanDetectedEnergyKeV, 3),

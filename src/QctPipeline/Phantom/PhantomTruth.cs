@@ -100,7 +100,15 @@ public sealed record SeriesTruth(
     double RescaleIntercept,
     double RescaleSlope,
     double[] AnatomyToPatientRotation,
-    double[] AnatomyToPatientTranslation);
+    double[] AnatomyToPatientTranslation,
+    SliceProfileTruth SliceProfile);
+
+/// <summary>
+/// The slice sensitivity profile along the table (box of the collimation ⊗ triangular z-filter, decision 0003): its FWHM
+/// along the table (the nominal thickness, over cos(tilt) when tilted), full width at tenth maximum, and the planes each slice averages —
+/// PlaneStepMm apart, weights from the centre outwards symmetric, SubPlanesPerSlice of them.
+/// </summary>
+public sealed record SliceProfileTruth(string Shape, double FwhmMm, double FwtmMm, double CollimationMm, double PlaneStepMm, double[] PlaneWeights);
 
 /// <summary>The HU model at this kVp: a line per material (HU = intercept + slope × density) and fixed tissues' HU.</summary>
 public sealed record PhysicsTruth(
