@@ -25,7 +25,7 @@ internal static class PhantomCommand
         var kvp = new Option<double>("--kvp") { Description = "Tube voltage, 70–150.", DefaultValueFactory = _ => defaults.Kvp };
         var contrast = new Option<ContrastPhase>("--contrast") { Description = "none|arterial|venous.", DefaultValueFactory = _ => defaults.Contrast };
         var noise = new Option<double>("--noise") { Description = "Noise SD in HU.", DefaultValueFactory = _ => defaults.NoiseSigmaHu };
-        var kernel = new Option<ReconstructionKernel>("--kernel") { Description = "soft|standard|bone.", DefaultValueFactory = _ => defaults.Kernel };
+        var kernel = new Option<ReconstructionKernel>("--kernel") { Description = "soft (B30f-like) | standard (B40f, GE STANDARD) | bone (B60f, GE BONE: edge overshoot) | sharp (B70f, GE LUNG: strong high-frequency noise, overshoot and ringing).", DefaultValueFactory = _ => defaults.Kernel };
         var matrix = new Option<int>("--matrix") { Description = "Rows and columns.", DefaultValueFactory = _ => defaults.Matrix };
         var pixelSpacing = new Option<double?>("--pixel-spacing") { Description = "In-plane pixel size, mm (default: FOV / matrix)." };
         var fov = new Option<double>("--fov") { Description = "Reconstruction diameter, mm.", DefaultValueFactory = _ => defaults.ReconstructionDiameterMm };

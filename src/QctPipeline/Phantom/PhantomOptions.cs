@@ -21,6 +21,9 @@ public enum ReconstructionKernel
     Soft,
     Standard,
     Bone,
+
+    /// <summary>A sharp lung kernel (Siemens B70f, GE LUNG): strong high-frequency noise, overshoot and ringing at edges.</summary>
+    Sharp,
 }
 
 /// <summary>Patient position as DICOM (0018,5100) names it; prone is head first (HFP).</summary>
