@@ -53,7 +53,8 @@ internal static class PhantomCommand
         var screws = new Option<string?>("--screws") { Description = "Levels with pedicle screws, e.g. L2,L3." };
         var shift = new Option<double>("--reposition-mm") { Description = "SD of the per-study table shift, mm.", DefaultValueFactory = _ => defaults.PositioningShiftMm };
         var rotation = new Option<double>("--reposition-deg") { Description = "SD of the per-study rotation, degrees.", DefaultValueFactory = _ => defaults.PositioningRotationDegrees };
-        var subSlices = new Option<int?>("--sub-slices") { Description = "Sub-planes per slice for partial volume (default: one per mm)." };
+        var subSlices = new Option<int?>("--sub-slices") { Description = "Planes painted per slice spacing for partial volume along the table (default: planes at most 1 mm apart)." };
+        var beamHardening = new Option<double>("--beam-hardening") { Description = "Beam hardening left in the image: 1 = bone hardening of this spectrum with water correction only (dark streaks between dense structures, slight cupping), 0 = none; 0–2.", DefaultValueFactory = _ => defaults.BeamHardening };
         var deflate = new Option<bool>("--deflate") { Description = "Write Deflated Explicit VR Little Endian (smaller files)." };
         var format = new Option<string>("--format") { Description = "dicom (a series) or, for training, npz|nifti on an isotropic grid.", DefaultValueFactory = _ => "dicom" };
         var gridSpacing = new Option<double?>("--spacing") { Description = "Isotropic grid spacing for --format npz|nifti, mm." };
@@ -65,7 +66,7 @@ internal static class PhantomCommand
                  {
                      output, seed, patient, patientName, sex, birthDate, studyDate, timepoints, l1Bmd, marrowFat, kvp, contrast, noise, kernel, matrix,
                      pixelSpacing, fov, scanFov, thickness, spacing, from, to, tilt, orientation, tableHeight, phantom, ribs, lumbar, lowestRib, trunkWidth,
-                     fat, lordosis, kyphosis, scoliosis, fracture, lesion, lesionLevel, lesionDiameter, screws, shift, rotation, subSlices, deflate, format,
+                     fat, lordosis, kyphosis, scoliosis, fracture, lesion, lesionLevel, lesionDiameter, screws, shift, rotation, subSlices, beamHardening, deflate, format,
                      gridSpacing, cases, preview,
                  })
         {
@@ -123,6 +124,7 @@ internal static class PhantomCommand
                 PositioningShiftMm = parsed.GetValue(shift),
                 PositioningRotationDegrees = parsed.GetValue(rotation),
                 SubSlices = parsed.GetValue(subSlices),
+                BeamHardening = parsed.GetValue(beamHardening),
                 Deflate = parsed.GetValue(deflate),
             };
 

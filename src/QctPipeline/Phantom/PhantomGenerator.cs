@@ -15,6 +15,7 @@ public sealed class PhantomStudy
         SliceProfile = renderer.Profile;
         PlaneStepMm = renderer.PlaneStepMm;
         PlaneSamples = renderer.PlaneSamples;
+        BeamHardening = renderer.BeamHardeningError;
         Volume = volume;
         BodyLabels = bodyLabels;
         VertebraLabels = vertebraLabels;
@@ -36,6 +37,9 @@ public sealed class PhantomStudy
 
     /// <summary>Distance between the painted planes along the table, mm.</summary>
     public double PlaneStepMm { get; }
+
+    /// <summary>The beam-hardening error (HU) the noise-free image carries at any point, 0 when beam hardening is off.</summary>
+    public BeamHardeningField BeamHardening { get; }
 
     /// <summary>Plane offsets from a slice's centre (in slices, along the table) and their weights in that slice.</summary>
     public IReadOnlyList<(double SliceOffset, double Weight)> PlaneSamples { get; }
@@ -79,6 +83,25 @@ public sealed class PhantomStudy
 
         return total == 0 ? double.NaN : vertebra.TrabecularBmd * sum / total;
     }
+
+    /// <summary>
+    /// The mean beam-hardening error (HU) over some voxels of a grid in patient space, weighted like
+    /// <see cref="TrueTrabecularDensity"/>: what the noise-free image adds there to the CT numbers of the HU lines (0 when
+    /// <see cref="PhantomOptions.BeamHardening"/> is 0).
+    /// </summary>
+    public double BeamHardeningHu(VolumeGeometry grid, ReadOnlySpan<int> voxelIndices, ReadOnlySpan<float> weights)
+    {
+        double sum = 0, total = 0;
+        for (var n = 0; n < voxelIndices.Length; n++)
+        {
+            var index = voxelIndices[n];
+            var weight = weights.IsEmpty ? 1.0 : weights[n];
+            sum += weight * BeamHardening.At(grid.VoxelToPatient(index % grid.SizeX, index / grid.SizeX % grid.SizeY, index / grid.SliceLength));
+            total += weight;
+        }
+
+        return total == 0 ? 0 : sum / total;
+    }
 }
 
 public static class PhantomGenerator
@@ -98,7 +121,7 @@ public static class PhantomGenerator
         var anatomy = new PhantomAnatomy(options, physics);
         var setup = new ScanSetup(options, anatomy, physics);
         var reconstruction = new ReconstructionModel(options.Kernel, options.ResolvedPixelSpacingMm, options.NoiseSigmaHu);
-        var renderer = new PhantomRenderer(options, anatomy, setup, reconstruction, extraOperations);
+        var renderer = new PhantomRenderer(options, physics, anatomy, setup, reconstruction, extraOperations);
         var (hu, bodies, vertebrae, ribs) = renderer.Render();
         return new PhantomStudy(options, physics, anatomy, setup, reconstruction, renderer, new CtVolume(setup.Geometry, hu), bodies, vertebrae, ribs);
     }

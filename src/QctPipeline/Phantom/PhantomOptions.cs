@@ -154,7 +154,15 @@ public sealed record PhantomOptions
     /// <summary>… and rotation SD (degrees).</summary>
     public double PositioningRotationDegrees { get; init; } = 1.5;
 
-    /// <summary>Sub-planes per slice for partial volume along z; null picks one per mm of thickness.</summary>
+    /// <summary>
+    /// Beam hardening left in the image (<see cref="Phantom.BeamHardening"/>): 1 = this spectrum's bone hardening with
+    /// water correction only (dark streaks between dense structures, lower CT numbers in large patients, slight cupping);
+    /// 0 = none, as after an iterative bone beam-hardening correction — the default, so that the noise-free CT numbers are
+    /// the truth's HU lines (truth.json states the error per level and rod when it is on); values between scale it.
+    /// </summary>
+    public double BeamHardening { get; init; }
+
+    /// <summary>Planes painted per slice spacing for partial volume along the table; null picks one per mm of spacing.</summary>
     public int? SubSlices { get; init; }
 
     /// <summary>Study description; also names the series.</summary>
@@ -236,6 +244,11 @@ public sealed record PhantomOptions
         if (TableHeightMm is < 0 or > 300)
         {
             return $"--table-height {TableHeightMm}: must be 0–300 mm";
+        }
+
+        if (BeamHardening is < 0 or > 2)
+        {
+            return $"--beam-hardening {BeamHardening}: must be 0–2";
         }
 
         if (SubSlices is < 1 or > 16)

@@ -25,6 +25,7 @@ public sealed class PhantomRenderer
     private readonly ScanSetup setup;
     private readonly ReconstructionModel reconstruction;
     private readonly PlanePainter painter;
+    private readonly BeamHardeningField beamHardening;
     private readonly int size;
     private readonly float pixel;
     private readonly int planesPerSlice;
@@ -32,14 +33,17 @@ public sealed class PhantomRenderer
     private readonly int reach;
     private readonly float noiseNeighbourWeight;
 
-    public PhantomRenderer(PhantomOptions options, PhantomAnatomy anatomy, ScanSetup setup, ReconstructionModel reconstruction, IReadOnlyList<PaintOperation> extraOperations)
+    public PhantomRenderer(PhantomOptions options, CtNumberModel physics, PhantomAnatomy anatomy, ScanSetup setup, ReconstructionModel reconstruction, IReadOnlyList<PaintOperation> extraOperations)
     {
         this.options = options;
         this.setup = setup;
         this.reconstruction = reconstruction;
         size = options.Matrix;
         pixel = (float)options.ResolvedPixelSpacingMm;
-        painter = new PlanePainter(anatomy, setup, [.. setup.ScannerOperations, .. anatomy.Operations, .. extraOperations], size, pixel);
+        PaintOperation[] allOperations = [.. setup.ScannerOperations, .. anatomy.Operations, .. extraOperations];
+        painter = new PlanePainter(anatomy, setup, allOperations, size, pixel);
+        var hardening = new BeamHardening(physics, options.BeamHardening, options.DataCollectionDiameterMm);
+        beamHardening = new BeamHardeningField(hardening, new PlanePainter(anatomy, setup, allOperations.Where(BeamHardeningField.Hardens), hardening.GridSize, BeamHardening.GridPixelMm), setup.Geometry);
         planesPerSlice = options.SubSlices ?? Math.Clamp((int)Math.Ceiling(options.SliceSpacingMm / PlaneSpacingMm - 0.01), 1, 16);
         PlaneStepMm = options.SliceSpacingMm / planesPerSlice;
         var cosineTilt = Math.Cos(options.GantryTiltDegrees * Math.PI / 180);
@@ -68,6 +72,9 @@ public sealed class PhantomRenderer
     /// </summary>
     public IReadOnlyList<(double SliceOffset, double Weight)> PlaneSamples =>
         planeWeights.Select((weight, m) => ((double)(m - reach) / planesPerSlice, weight)).ToArray();
+
+    /// <summary>The beam-hardening error of the series, filled by <see cref="Render"/>: part of the noise-free image a truth may need.</summary>
+    public BeamHardeningField BeamHardeningError => beamHardening;
 
     /// <summary>Renders all slices: HU (rounded, clipped to −1024…3071), body, whole-vertebra and rib labels.</summary>
     public (float[] Hu, byte[] BodyLabels, byte[] VertebraLabels, byte[] RibLabels) Render()
@@ -99,6 +106,7 @@ public sealed class PhantomRenderer
                 planes[needed[n]] = buffers[n];
             }
 
+            beamHardening.Prepare(first, last, parallelism);
             Parallel.For(first, last + 1, parallelism, () => new Workspace(sliceLength), (k, _, workspace) =>
             {
                 var centre = planes[k * planesPerSlice];
@@ -165,6 +173,7 @@ public sealed class PhantomRenderer
         }
 
         reconstruction.ApplyResolution(slice, size, w.Scratch, w.Scratch2);
+        beamHardening.AddTo(k, slice);
         if (anyMetal)
         {
             AddMetalStreaks(slice, centre.Tissue);

@@ -123,7 +123,8 @@ public sealed record PhysicsTruth(
 /// One vertebra. TrueVbmd is the mean HA density of its trabecular core as rendered (texture included); the HU line
 /// maps it to the core's noise-free mean HU. HaInWaterEquivalent is the density of HA in water with that HU: what an
 /// error-free single-energy calibration reads, TrueVbmd plus the marrow-fat error (decision 0003). Centroid and volume
-/// are of the body alone, computed on a 0.5 mm grid.
+/// are of the body alone, computed on a 0.5 mm grid. BeamHardeningHu is the mean beam-hardening error over the
+/// core (0 unless beam hardening is on): the noise-free core reads ExpectedTrabecularHu plus it.
 /// </summary>
 public sealed record LevelTruth(
     string Name,
@@ -145,7 +146,8 @@ public sealed record LevelTruth(
     double BodyDepthMm,
     double BodyHeightMm,
     double CorticalShellMm,
-    double AnteriorHeightLoss);
+    double AnteriorHeightLoss,
+    double BeamHardeningHu);
 
 /// <summary>
 /// The rods, and the line of the material their densities are equivalent to (HA in resin for QRM and B-MAS, HA in water

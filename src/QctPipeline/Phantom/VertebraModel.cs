@@ -21,4 +21,8 @@ public sealed record VertebraModel(
 }
 
 /// <summary>A calibration rod: nominal value, where it lies (LPS, along z) and its noise-free CT number.</summary>
-public sealed record CalibrationRod(string Name, string Equivalent, double NominalMgPerCm3, double? WaterEquivalentMgPerCm3, double CentreX, double CentreY, double RadiusMm, double ExpectedHu);
+public sealed record CalibrationRod(string Name, string Equivalent, double NominalMgPerCm3, double? WaterEquivalentMgPerCm3, double CentreX, double CentreY, double RadiusMm, double ExpectedHu)
+{
+    /// <summary>Mean beam-hardening error (HU) over the rod's core through the series: 0 unless beam hardening is on.</summary>
+    public double BeamHardeningHu { get; init; }
+}

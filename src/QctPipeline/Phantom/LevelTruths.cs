@@ -1,0 +1,109 @@
+using System.Numerics;
+
+namespace QctPipeline.Phantom;
+
+/// <summary>The per-vertebra and per-rod parts of truth.json, integrated from the anatomy and the rendered series.</summary>
+internal static class LevelTruths
+{
+    /// <summary>The rods with the mean beam-hardening error over each rod's core (2 mm inside its edge) through the series.</summary>
+    public static IReadOnlyList<CalibrationRod> RodsWithBeamHardening(PhantomStudy study)
+    {
+        var geometry = study.Volume.Geometry;
+        return study.Setup.Rods.Select(rod =>
+        {
+            if (!study.BeamHardening.Enabled)
+            {
+                return rod;
+            }
+
+            double sum = 0;
+            var count = 0;
+            for (var k = 0; k < geometry.SizeZ; k++)
+            {
+                var z = geometry.VoxelToPatient((geometry.SizeX - 1) / 2.0, (geometry.SizeY - 1) / 2.0, k).Z;
+                for (var angle = 0; angle < 8; angle++)
+                {
+                    for (var radius = 0.0; radius <= rod.RadiusMm - 2; radius += Math.Max(1, (rod.RadiusMm - 2) / 2))
+                    {
+                        sum += study.BeamHardening.At(new Domain.Vector3(rod.CentreX + (radius * Math.Cos(angle * Math.PI / 4)), rod.CentreY + (radius * Math.Sin(angle * Math.PI / 4)), z));
+                        count++;
+                    }
+                }
+            }
+
+            return rod with { BeamHardeningHu = Math.Round(sum / count, 3) };
+        }).ToList();
+    }
+
+    /// <summary>Body volume, centroid and the core's mean density, integrated on a 0.5 mm grid in the vertebra's frame.</summary>
+    public static LevelTruth Of(PhantomStudy study, VertebraModel v, double scanTop, double scanBottom, HuLine haInWater)
+    {
+        var (anatomy, setup, options) = (study.Anatomy, study.Setup, study.Options);
+        var hardening = study.BeamHardening;
+        double hardeningSum = 0, hardeningCount = 0;
+        const float step = 0.5f;
+        var frame = v.Frame;
+        var texture = anatomy.TrabecularTexture;
+        const float amplitude = PhantomAnatomy.TrabecularTextureAmplitude;
+        double bodyCount = 0, coreCount = 0, densitySum = 0;
+        var centroid = Vector3.Zero;
+        for (var z = -v.Height / 2; z <= v.Height / 2; z += step)
+        {
+            for (var y = -v.Depth / 2; y <= v.Depth / 2; y += step)
+            {
+                for (var x = -v.Width / 2; x <= v.Width / 2; x += step)
+                {
+                    var p = frame.ToWorld(new Vector3(x, y, z));
+                    var distance = v.Body.Distance(p);
+                    if (distance >= 0)
+                    {
+                        continue;
+                    }
+
+                    bodyCount++;
+                    centroid += p;
+                    if (distance < -v.CorticalShellMm)
+                    {
+                        coreCount++;
+                        densitySum += v.TrabecularBmd * (1 + amplitude * texture.Sample(p));
+                        if (hardening.Enabled && (int)coreCount % 8 == 0)
+                        {
+                            var patient = setup.ToPatient(p);
+                            hardeningSum += hardening.At(new Domain.Vector3(patient.X, patient.Y, patient.Z));
+                            hardeningCount++;
+                        }
+                    }
+                }
+            }
+        }
+
+        var voxel = step * step * step;
+        var centre = setup.ToPatient(centroid / (float)bodyCount);
+        var top = setup.ToPatient(frame.ToWorld(new Vector3(0, 0, v.Height / 2))).Z;
+        var bottom = setup.ToPatient(frame.ToWorld(new Vector3(0, 0, -v.Height / 2))).Z;
+        var trueVbmd = densitySum / coreCount;
+        var axis = Vector3.Transform(frame.AxisZ, setup.Rotation);
+        return new LevelTruth(
+            v.Name,
+            v.Code,
+            v.RibBearing,
+            Math.Max(top, bottom) <= scanTop && Math.Min(top, bottom) >= scanBottom,
+            Math.Round(trueVbmd, 3),
+            Math.Round(v.TrabecularBmd, 3),
+            Math.Round(v.MarrowFatFraction, 4),
+            Math.Round(v.MarrowIodineMgPerCm3, 4),
+            v.TrabecularLine,
+            Math.Round(v.TrabecularLine.HuAt(trueVbmd), 3),
+            Math.Round(haInWater.DensityAt(v.TrabecularLine.HuAt(trueVbmd)), 3),
+            TruthVectors.Of(centre),
+            TruthVectors.Of(axis),
+            Math.Round(bodyCount * voxel, 1),
+            Math.Round(coreCount * voxel, 1),
+            Math.Round(v.Width, 3),
+            Math.Round(v.Depth, 3),
+            Math.Round(v.Height, 3),
+            Math.Round(v.CorticalShellMm, 3),
+            v.Name == "L1" ? options.L1FractureHeightLoss : 0,
+            Math.Round(hardeningCount == 0 ? 0 : hardeningSum / hardeningCount, 3));
+    }
+}
