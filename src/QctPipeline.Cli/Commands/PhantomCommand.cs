@@ -47,6 +47,12 @@ internal static class PhantomCommand
         var kyphosis = new Option<double?>("--kyphosis") { Description = "T4–T12 kyphosis, degrees." };
         var scoliosis = new Option<double?>("--scoliosis") { Description = "Peak coronal angulation, degrees." };
         var fracture = new Option<double>("--l1-fracture") { Description = "L1 anterior height loss, 0–0.7." };
+        var wedge = new Option<string?>("--wedge") { Description = "A vertebra with an anterior wedge (grade 1 by default: a finding that leaves it measurable), e.g. T12." };
+        var wedgeLoss = new Option<double>("--wedge-loss") { Description = "Anterior height loss of --wedge, 0–0.7 (Genant grade 1: 0.20–0.25).", DefaultValueFactory = _ => defaults.WedgeHeightLoss };
+        var vertebralSize = new Option<double?>("--vertebral-size") { Description = "Vertebral body size relative to the build's, 0.7–1.3 (default: drawn, ±15 %)." };
+        var concavity = new Option<double?>("--endplate-concavity") { Description = "Central depth of a lumbar endplate's dish, mm (default: drawn 1.2–2.6; thoracic 0.7 ×, per endplate 0.8–1.35 ×)." };
+        var degeneration = new Option<double?>("--degeneration") { Description = "Spondylosis grade 0 (none) … 1 (severe) (default: drawn from the age)." };
+        var degenerativeFeatures = new Option<string>("--degenerative-features") { Description = "Changes the grade may bring: all, none, or a list of osteophytes, disc-narrowing, endplate-sclerosis, schmorl-nodes, vacuum-discs.", DefaultValueFactory = _ => "all" };
         var lesion = new Option<LesionKind>("--lesion") { Description = "none|sclerotic|lytic.", DefaultValueFactory = _ => defaults.Lesion };
         var lesionLevel = new Option<string>("--lesion-level") { Description = "Vertebra with the lesion.", DefaultValueFactory = _ => defaults.LesionLevel };
         var lesionDiameter = new Option<double>("--lesion-diameter") { Description = "mm.", DefaultValueFactory = _ => defaults.LesionDiameterMm };
@@ -66,7 +72,7 @@ internal static class PhantomCommand
                  {
                      output, seed, patient, patientName, sex, birthDate, studyDate, timepoints, l1Bmd, marrowFat, kvp, contrast, noise, kernel, matrix,
                      pixelSpacing, fov, scanFov, thickness, spacing, from, to, tilt, orientation, tableHeight, phantom, ribs, lumbar, lowestRib, trunkWidth,
-                     fat, lordosis, kyphosis, scoliosis, fracture, lesion, lesionLevel, lesionDiameter, screws, shift, rotation, subSlices, beamHardening, deflate, format,
+                     fat, lordosis, kyphosis, scoliosis, fracture, wedge, wedgeLoss, vertebralSize, concavity, degeneration, degenerativeFeatures, lesion, lesionLevel, lesionDiameter, screws, shift, rotation, subSlices, beamHardening, deflate, format,
                      gridSpacing, cases, preview,
                  })
         {
@@ -77,7 +83,8 @@ internal static class PhantomCommand
         {
             if (!TryDate(parsed.GetValue(birthDate)!, "--birth-date", out var birth, out var error)
                 || !TryDate(parsed.GetValue(studyDate)!, "--study-date", out var study, out error)
-                || !TryOrientation(parsed.GetValue(orientation)!, out var position, out error))
+                || !TryOrientation(parsed.GetValue(orientation)!, out var position, out error)
+                || !TryDegenerativeFeatures(parsed.GetValue(degenerativeFeatures)!, out var features, out error))
             {
                 return ExitCodes.Fail(error!, ExitCodes.Usage);
             }
@@ -117,6 +124,12 @@ internal static class PhantomCommand
                 KyphosisDegrees = parsed.GetValue(kyphosis),
                 ScoliosisDegrees = parsed.GetValue(scoliosis),
                 L1FractureHeightLoss = parsed.GetValue(fracture),
+                WedgeLevel = parsed.GetValue(wedge)?.ToUpperInvariant(),
+                WedgeHeightLoss = parsed.GetValue(wedgeLoss),
+                VertebralSizeScale = parsed.GetValue(vertebralSize),
+                EndplateConcavityMm = parsed.GetValue(concavity),
+                DegenerationGrade = parsed.GetValue(degeneration),
+                DegenerativeFeatures = features,
                 Lesion = parsed.GetValue(lesion),
                 LesionLevel = parsed.GetValue(lesionLevel)!.ToUpperInvariant(),
                 LesionDiameterMm = parsed.GetValue(lesionDiameter),
@@ -245,6 +258,34 @@ internal static class PhantomCommand
             ? null
             : $"{option} {text}: not a date (YYYY-MM-DD)";
         return error is null;
+    }
+
+    private static bool TryDegenerativeFeatures(string text, out DegenerativeFeatures features, out string? error)
+    {
+        features = DegenerativeFeatures.None;
+        error = null;
+        foreach (var name in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            features |= name.ToLowerInvariant() switch
+            {
+                "all" => DegenerativeFeatures.All,
+                "none" => DegenerativeFeatures.None,
+                "osteophytes" => DegenerativeFeatures.Osteophytes,
+                "disc-narrowing" => DegenerativeFeatures.DiscNarrowing,
+                "endplate-sclerosis" => DegenerativeFeatures.EndplateSclerosis,
+                "schmorl-nodes" => DegenerativeFeatures.SchmorlNodes,
+                "vacuum-discs" => DegenerativeFeatures.VacuumDiscs,
+                _ => Unknown(name, ref error),
+            };
+        }
+
+        return error is null;
+
+        static DegenerativeFeatures Unknown(string name, ref string? error)
+        {
+            error = $"--degenerative-features {name}: must be all, none, osteophytes, disc-narrowing, endplate-sclerosis, schmorl-nodes or vacuum-discs";
+            return DegenerativeFeatures.None;
+        }
     }
 
     private static bool TryOrientation(string text, out PatientOrientation orientation, out string? error)

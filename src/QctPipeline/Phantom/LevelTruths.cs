@@ -38,31 +38,46 @@ internal static class LevelTruths
     /// <summary>Body volume, centroid and the core's mean density, integrated on a 0.5 mm grid in the vertebra's frame.</summary>
     public static LevelTruth Of(PhantomStudy study, VertebraModel v, double scanTop, double scanBottom, HuLine haInWater)
     {
-        var (anatomy, setup, options) = (study.Anatomy, study.Setup, study.Options);
+        var (anatomy, setup) = (study.Anatomy, study.Setup);
         var hardening = study.BeamHardening;
         double hardeningSum = 0, hardeningCount = 0;
         const float step = 0.5f;
         var frame = v.Frame;
         var texture = anatomy.TrabecularTexture;
         const float amplitude = PhantomAnatomy.TrabecularTextureAmplitude;
-        double bodyCount = 0, coreCount = 0, densitySum = 0;
+        double bodyCount = 0, coreCount = 0, densitySum = 0, spurCount = 0, nodeCount = 0;
         var centroid = Vector3.Zero;
-        for (var z = -v.Height / 2; z <= v.Height / 2; z += step)
+
+        // Osteophytes reach up to ~9 mm beyond the body's box; without them the box is the body's own.
+        var margin = v.Osteophytes.Count > 0 ? 9f : 0f;
+        var labelled = v.LabelledBody;
+        for (var z = -(v.Height / 2) - margin; z <= (v.Height / 2) + margin; z += step)
         {
-            for (var y = -v.Depth / 2; y <= v.Depth / 2; y += step)
+            for (var y = -(v.Depth / 2) - margin; y <= (v.Depth / 2) + margin; y += step)
             {
-                for (var x = -v.Width / 2; x <= v.Width / 2; x += step)
+                for (var x = -(v.Width / 2) - margin; x <= (v.Width / 2) + margin; x += step)
                 {
                     var p = frame.ToWorld(new Vector3(x, y, z));
                     var distance = v.Body.Distance(p);
-                    if (distance >= 0)
+                    var spur = distance >= 0 && labelled.Distance(p) < 0;
+                    if (distance >= 0 && !spur)
+                    {
+                        continue;
+                    }
+
+                    var node = v.SchmorlNodes.Any(n => n.Node.Distance(p) < 0);
+                    nodeCount += node ? 1 : 0;
+                    if (node)
                     {
                         continue;
                     }
 
                     bodyCount++;
+                    spurCount += spur ? 1 : 0;
                     centroid += p;
-                    if (distance < -v.CorticalShellMm)
+
+                    // The trabecular core: inside the shell, outside sclerotic bands and Schmorl nodes' rims.
+                    if (distance < -v.CorticalShellMm && v.Sclerosis?.Factor(p) is null or 1 && !v.SchmorlNodes.Any(n => n.Rim.Distance(p) < 0))
                     {
                         coreCount++;
                         densitySum += v.TrabecularBmd * (1 + amplitude * texture.Sample(p));
@@ -103,7 +118,37 @@ internal static class LevelTruths
             Math.Round(v.Depth, 3),
             Math.Round(v.Height, 3),
             Math.Round(v.CorticalShellMm, 3),
-            v.Name == "L1" ? options.L1FractureHeightLoss : 0,
-            Math.Round(hardeningCount == 0 ? 0 : hardeningSum / hardeningCount, 3));
+            Math.Round(v.Body.Parameters.AnteriorHeightLoss, 4),
+            Math.Round(hardeningCount == 0 ? 0 : hardeningSum / hardeningCount, 3),
+            ShapeOf(v),
+            DegenerationOf(study.Anatomy, v, spurCount * voxel, nodeCount * voxel));
+    }
+
+    private static BodyShapeTruth ShapeOf(VertebraModel v)
+    {
+        var shape = v.Body.Parameters;
+        return new BodyShapeTruth(
+            Math.Round(shape.WaistFraction, 4),
+            Math.Round(shape.SuperiorConcavityMm, 3),
+            Math.Round(shape.InferiorConcavityMm, 3),
+            Math.Round(shape.PosteriorConcavityFraction * v.Depth, 3),
+            Math.Round(v.Height - shape.SuperiorConcavityMm - shape.InferiorConcavityMm, 3));
+    }
+
+    private static DegenerationTruth DegenerationOf(PhantomAnatomy anatomy, VertebraModel v, double spurVolume, double nodeVolume)
+    {
+        var degeneration = anatomy.Degeneration;
+        var below = v.Index + 1 < anatomy.Vertebrae.Count ? degeneration.Disc(v.Index) : null;
+        return new DegenerationTruth(
+            v.Osteophytes.Count,
+            Math.Round(spurVolume, 1),
+            Math.Round(v.Sclerosis?.SuperiorMm ?? 0, 3),
+            Math.Round(v.Sclerosis?.InferiorMm ?? 0, 3),
+            v.SchmorlNodes.Count,
+            Math.Round(nodeVolume, 1),
+            below is null ? 0 : Math.Round(v.DiscBelowMm, 3),
+            below is null ? 0 : Math.Round(below.Degeneration, 4),
+            below?.Vacuum ?? false,
+            below?.Bridging ?? false);
     }
 }

@@ -5,7 +5,6 @@ namespace QctPipeline.Phantom;
 /// <summary>The skeleton: discs, vertebrae, ribs, sternum, pelvis, and optional pathology and metal.</summary>
 public sealed partial class PhantomAnatomy
 {
-
     private void BuildSkeleton()
     {
         var random = PhantomRandom.Stream(options.Seed, "anatomy/skeleton");
@@ -27,12 +26,26 @@ public sealed partial class PhantomAnatomy
             var axis = Vector3.Normalize(upper.Frame.AxisZ + lower.Frame.AxisZ);
             var frame = new Frame((top + bottom) / 2, upper.Frame.AxisX, Vector3.Normalize(Vector3.Cross(axis, upper.Frame.AxisX)), axis);
             var gap = Math.Abs(Vector3.Dot(top - bottom, axis));
-            var discHalf = gap / 2 + Math.Max(upper.Depth, lower.Depth) * MathF.Abs(Vector3.Dot(upper.Frame.AxisY, lower.Frame.AxisZ)) + 1.5f;
+            // The disc reaches into the bodies' bounding slabs far enough to fill the endplates' dishes and tilt.
+            var dishes = Math.Max(upper.Body.Parameters.InferiorConcavityMm, lower.Body.Parameters.SuperiorConcavityMm);
+            var discHalf = gap / 2 + Math.Max(upper.Depth, lower.Depth) * MathF.Abs(Vector3.Dot(upper.Frame.AxisY, lower.Frame.AxisZ)) + 1.5f + dishes;
             var width = (upper.Width + lower.Width) / 2;
             var depth = (upper.Depth + lower.Depth) / 2;
-            var disc = new EllipticCylinder(frame, width / 2 * 0.97f, depth / 2 * 0.95f, discHalf);
+            var degeneration = Degeneration.Disc(index);
+
+            // A degenerated annulus bulges beyond the bodies' margins.
+            var bulge = 0.97f + (0.07f * (float)degeneration.Degeneration);
+            var disc = new EllipticCylinder(frame, width / 2 * bulge, depth / 2 * (bulge - 0.02f), discHalf);
             Add("intervertebral disc", disc, Fill.Uniform(discHu, TissueClass.SoftTissue, 8));
             Add("nucleus pulposus", new EllipticCylinder(new Frame(frame.ToWorld(new Vector3(0, depth * 0.08f, 0)), frame.AxisX, frame.AxisY, frame.AxisZ), width * 0.2f, depth * 0.18f, discHalf), Fill.Uniform(discHu - 18, TissueClass.SoftTissue, 6));
+            if (degeneration.Vacuum)
+            {
+                // Gas in a flat cleft of the nucleus, towards the front; the bodies painted later cover what reaches into them.
+                var cleft = new PhantomRandom((ulong)degeneration.Seed + 1);
+                var centre = frame.ToWorld(new Vector3((float)cleft.Uniform(-0.1, 0.1) * width, -(float)cleft.Uniform(0.0, 0.2) * depth, 0));
+                var radii = new Vector3(width * (float)cleft.Uniform(0.15, 0.28), depth * (float)cleft.Uniform(0.1, 0.2), Math.Clamp(gap * 0.35f, 0.6f, 2.5f));
+                Add($"vacuum disc {upper.Name}-{lower.Name}", new Ellipsoid(new Frame(centre, frame.AxisX, frame.AxisY, frame.AxisZ), radii), Fill.Uniform(VacuumDiscHu, TissueClass.Air));
+            }
         }
 
         foreach (var v in vertebrae)
@@ -47,7 +60,14 @@ public sealed partial class PhantomAnatomy
                 CoreDensity = (float)v.TrabecularBmd,
                 TextureAmplitude = TrabecularTextureAmplitude,
             };
-            operations.Add(new PaintOperation($"{v.Name} body", v.Body, bodyFill) { BodyLabel = code, VertebraLabel = code });
+            var modifier = v.Sclerosis is null && v.Osteophytes.Count == 0 ? null : new VertebralDensity(v);
+            operations.Add(new PaintOperation($"{v.Name} body", v.LabelledBody, bodyFill with { DensityModifier = modifier }) { BodyLabel = code, VertebraLabel = code });
+            foreach (var (node, rim) in v.SchmorlNodes)
+            {
+                // The rim is sclerotic bone of the body; the node is disc material, not bone, so it leaves the labels.
+                operations.Add(new PaintOperation($"{v.Name} Schmorl node rim", rim, Fill.Uniform(v.TrabecularLine.HuAt(v.TrabecularBmd * 3), TissueClass.Bone)) { Condition = PaintCondition.InsideBody(code) });
+                operations.Add(new PaintOperation($"{v.Name} Schmorl node", node, Fill.Uniform(discHu, TissueClass.SoftTissue, 8)) { Condition = PaintCondition.InsideBody(code), ClearsLabels = true });
+            }
             var elementFill = bodyFill with { ShellThicknessMm = 1.2f, CoreDensity = (float)(v.TrabecularBmd * 1.4), ShellHu = (float)(corticalHu * 0.8) };
             foreach (var (name, shape) in PosteriorElements(v, random))
             {
@@ -58,6 +78,9 @@ public sealed partial class PhantomAnatomy
         BuildRibs(random, corticalHu);
         BuildPelvis(random, corticalHu);
     }
+
+    /// <summary>Disc gas as CT shows it: air partly averaged with the cleft's walls.</summary>
+    public const float VacuumDiscHu = -950;
 
     private static float CanalDepth(VertebraModel v) => v.RibBearing ? 15 : 17;
 

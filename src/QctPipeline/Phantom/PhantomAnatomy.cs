@@ -92,6 +92,9 @@ public sealed partial class PhantomAnatomy
 
     public VertebraModel Vertebra(string name) => vertebrae[labels.IndexOf(name)];
 
+    /// <summary>The degenerative changes drawn for this spine.</summary>
+    public DegenerativeSpine Degeneration { get; private set; } = null!;
+
     /// <summary>Centre of the lesion (anatomy frame) when one was placed.</summary>
     public Vector3? LesionCentre { get; private set; }
 
@@ -136,6 +139,16 @@ public sealed partial class PhantomAnatomy
         var scoliosisPhase = random.Uniform(0, 2 * Math.PI);
         var thetaL1 = random.Uniform(0.03, 0.14);
         var sizeScale = build * random.Normal(1, 0.03);
+
+        // Vertebral size and shape beyond build, from their own stream so that the draws above keep their values.
+        var shapes = PhantomRandom.Stream(options.Seed, "anatomy/body-shape");
+        sizeScale *= Draw("vertebralSizeScale", options.VertebralSizeScale, shapes, r => r.Normal(1, 0.05));
+        var aspect = (float)Draw("vertebralDepthToWidth", null, shapes, r => r.Normal(1, 0.04));
+        var waist = Draw("vertebralWaistFraction", null, shapes, r => r.Uniform(0.06, 0.12));
+        var concavity = Draw("endplateConcavityMm", options.EndplateConcavityMm, shapes, r => r.Uniform(1.2, 2.6));
+        var degeneration = new DegenerativeSpine(options, labels);
+        Degeneration = degeneration;
+        drawnParameters["degenerationGrade"] = degeneration.Grade;
         var count = labels.Names.Count;
         var l1 = labels.IndexOf("L1");
         var sacrum = count - 1;
@@ -149,10 +162,11 @@ public sealed partial class PhantomAnatomy
         {
             var fromSacrum = Math.Min(sacrum - index, VertebraSizes.GetLength(0) - 1);
             var jitter = (float)random.Normal(1, 0.025);
-            width[index] = (float)(VertebraSizes[fromSacrum, 0] * sizeScale * jitter);
-            depth[index] = (float)(VertebraSizes[fromSacrum, 1] * sizeScale * jitter);
+            var levelJitter = (float)shapes.Normal(1, 0.03);
+            width[index] = (float)(VertebraSizes[fromSacrum, 0] * sizeScale * jitter * levelJitter);
+            depth[index] = (float)(VertebraSizes[fromSacrum, 1] * sizeScale * jitter * levelJitter * aspect);
             height[index] = (float)(VertebraSizes[fromSacrum, 2] * sizeScale * random.Normal(1, 0.03));
-            disc[index] = (float)(VertebraSizes[fromSacrum, 3] * sizeScale * random.Normal(1, 0.08));
+            disc[index] = (float)(VertebraSizes[fromSacrum, 3] * sizeScale * random.Normal(1, 0.08) * degeneration.DiscHeightFactor(index));
 
             // Sagittal angle of the spine's axis (positive: rising towards the back). Lordosis spreads over L1–S1,
             // kyphosis over T12–T4 and half as fast above.
@@ -198,10 +212,47 @@ public sealed partial class PhantomAnatomy
             var iodine = contrast.MarrowIodine();
             var line = physics.Trabecular($"trabecular bone {name}", fat, iodine);
             var frame = frames[index] with { Origin = centres[index] };
-            var fracture = name == "L1" ? (float)options.L1FractureHeightLoss : 0;
-            var shape = new VertebralBodyShape(frame, width[index], depth[index], height[index], fracture);
+            var heightLoss = Math.Max(name == "L1" ? options.L1FractureHeightLoss : 0, string.Equals(name, options.WedgeLevel, StringComparison.OrdinalIgnoreCase) ? options.WedgeHeightLoss : 0);
+
+            // Endplates dish more in the lumbar spine than in the thoracic, inferior endplates more than superior.
+            var dish = concavity * (labels.IsThoracic(index) ? 0.7 : 1.0) * (labels.IsSacral(index) ? 0.5 : 1.0);
+            var bodyShape = new BodyShapeParameters(
+                (float)(waist * shapes.Uniform(0.85, 1.15)),
+                (float)(dish * shapes.Uniform(0.8, 1.15)),
+                (float)(dish * shapes.Uniform(0.95, 1.35)),
+                (float)shapes.Uniform(0.08, 0.14),
+                (float)heightLoss);
+            var shape = new VertebralBodyShape(frame, width[index], depth[index], height[index], bodyShape);
+            var (superiorBand, superiorExtra, inferiorBand, inferiorExtra) = degeneration.Sclerosis(index);
             vertebrae.Add(new VertebraModel(name, index, frame, width[index], depth[index], height[index], disc[index], bmd, fat, iodine, line, shape,
-                (float)random.Uniform(0.7, 1.0), labels.IsThoracic(index)));
+                (float)random.Uniform(0.7, 1.0), labels.IsThoracic(index))
+            {
+                Sclerosis = superiorBand + inferiorBand > 0 ? new EndplateSclerosis(shape, superiorBand, superiorExtra, inferiorBand, inferiorExtra) : null,
+            });
+        }
+
+        AddDegenerativeShapes(degeneration);
+    }
+
+    /// <summary>Osteophytes on the rims either side of each degenerated disc, and Schmorl nodes, attached to their vertebrae.</summary>
+    private void AddDegenerativeShapes(DegenerativeSpine degeneration)
+    {
+        var spurs = vertebrae.Select(_ => new List<Shape>()).ToArray();
+        for (var index = 0; index + 1 < vertebrae.Count; index++)
+        {
+            var (upper, lower) = DegenerativeShapes.Osteophytes(vertebrae[index], vertebrae[index + 1], degeneration.Disc(index));
+            spurs[index].AddRange(upper);
+            spurs[index + 1].AddRange(lower);
+        }
+
+        for (var index = 0; index < vertebrae.Count; index++)
+        {
+            var v = vertebrae[index];
+            vertebrae[index] = v with
+            {
+                Osteophytes = spurs[index],
+                SchmorlNodes = degeneration.Nodes(index).Select(node => DegenerativeShapes.SchmorlNode(v, node)).ToList(),
+            };
         }
     }
 

@@ -59,7 +59,7 @@ public sealed class PhantomStudy
     /// The mean HA density (mg/cm³) rendered into a vertebra's trabecular core over some voxels of a grid in patient
     /// space, texture included, each voxel sampled where the renderer painted it: at the planes around its centre along
     /// the table, weighted by the slice sensitivity profile: the truth of an ROI, which samples the texture differently from the whole core (truth.json's
-    /// TrueVbmd). Voxels outside the core are counted as core. <paramref name="weights"/> is empty or one per voxel.
+    /// TrueVbmd), endplate sclerosis included where the samples fall in it. Voxels outside the core are counted as core. <paramref name="weights"/> is empty or one per voxel.
     /// </summary>
     public double TrueTrabecularDensity(string level, VolumeGeometry grid, ReadOnlySpan<int> voxelIndices, ReadOnlySpan<float> weights)
     {
@@ -76,7 +76,7 @@ public sealed class PhantomStudy
             {
                 var patient = grid.VoxelToPatient(i, j, k) + (table * offset);
                 var anatomyPoint = Setup.ToAnatomy(new System.Numerics.Vector3((float)patient.X, (float)patient.Y, (float)patient.Z));
-                sum += weight * planeWeight * (1 + (PhantomAnatomy.TrabecularTextureAmplitude * texture.Sample(anatomyPoint)));
+                sum += weight * planeWeight * (1 + (PhantomAnatomy.TrabecularTextureAmplitude * texture.Sample(anatomyPoint))) * vertebra.DensityFactor(anatomyPoint);
                 total += weight * planeWeight;
             }
         }

@@ -139,6 +139,24 @@ public sealed record PhantomOptions
     /// <summary>Anterior height loss of L1 as a fraction (0 = intact, 0.2–0.4 a moderate wedge fracture, Genant).</summary>
     public double L1FractureHeightLoss { get; init; }
 
+    /// <summary>A vertebra with an anterior wedge deformity of <see cref="WedgeHeightLoss"/>; null for none.</summary>
+    public string? WedgeLevel { get; init; }
+
+    /// <summary>Anterior height loss of <see cref="WedgeLevel"/> (Genant grade 1: 0.20–0.25, a finding that leaves the level measurable).</summary>
+    public double WedgeHeightLoss { get; init; } = 0.22;
+
+    /// <summary>Vertebral body size relative to the build's (per person, ±15 %); null draws it.</summary>
+    public double? VertebralSizeScale { get; init; }
+
+    /// <summary>Typical central depth of a lumbar endplate's dish (mm; thoracic 0.7 ×, per endplate 0.7–1.4 ×); null draws 1.2–2.6.</summary>
+    public double? EndplateConcavityMm { get; init; }
+
+    /// <summary>Spondylosis grade, 0 (none) … 1 (severe); null draws it from the age (<see cref="DegenerativeSpine"/>).</summary>
+    public double? DegenerationGrade { get; init; }
+
+    /// <summary>Which degenerative changes the grade may bring.</summary>
+    public DegenerativeFeatures DegenerativeFeatures { get; init; } = DegenerativeFeatures.All;
+
     public LesionKind Lesion { get; init; } = LesionKind.None;
 
     public string LesionLevel { get; init; } = "L1";
@@ -236,6 +254,26 @@ public sealed record PhantomOptions
             return $"--l1-fracture {L1FractureHeightLoss}: must be 0–0.7";
         }
 
+        if (WedgeHeightLoss is < 0 or > 0.7)
+        {
+            return $"--wedge-loss {WedgeHeightLoss}: must be 0–0.7";
+        }
+
+        if (VertebralSizeScale is < 0.7 or > 1.3)
+        {
+            return $"--vertebral-size {VertebralSizeScale}: must be 0.7–1.3";
+        }
+
+        if (EndplateConcavityMm is < 0 or > 4)
+        {
+            return $"--endplate-concavity {EndplateConcavityMm}: must be 0–4 mm";
+        }
+
+        if (DegenerationGrade is < 0 or > 1)
+        {
+            return $"--degeneration {DegenerationGrade}: must be 0–1";
+        }
+
         if (LesionDiameterMm is < 3 or > 30)
         {
             return $"--lesion-diameter {LesionDiameterMm}: must be 3–30 mm";
@@ -263,7 +301,8 @@ public sealed record PhantomOptions
 
         var labels = new SpineLabels(RibPairs, LumbarVertebrae);
         foreach (var (option, level) in new[] { ("--from", FromLevel), ("--to", ToLevel), ("--lesion-level", LesionLevel) }
-                     .Concat(ScrewLevels.Select(level => ("--screws", level))))
+                     .Concat(ScrewLevels.Select(level => ("--screws", level)))
+                     .Concat(WedgeLevel is { } wedge ? [("--wedge", wedge)] : []))
         {
             if (labels.IndexOf(level) < 0)
             {

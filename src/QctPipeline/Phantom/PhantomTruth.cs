@@ -120,11 +120,14 @@ public sealed record PhysicsTruth(
     IReadOnlyDictionary<string, double> TissueHu);
 
 /// <summary>
-/// One vertebra. TrueVbmd is the mean HA density of its trabecular core as rendered (texture included); the HU line
-/// maps it to the core's noise-free mean HU. HaInWaterEquivalent is the density of HA in water with that HU: what an
-/// error-free single-energy calibration reads, TrueVbmd plus the marrow-fat error (decision 0003). Centroid and volume
-/// are of the body alone, computed on a 0.5 mm grid. BeamHardeningHu is the mean beam-hardening error over the
-/// core (0 unless beam hardening is on): the noise-free core reads ExpectedTrabecularHu plus it.
+/// One vertebra. TrueVbmd is the mean HA density of its trabecular core as rendered (texture included): inside the
+/// cortical shell, outside bands of endplate sclerosis and the sclerotic rims of Schmorl nodes (an ROI that holds those
+/// has its own truth, <see cref="PhantomStudy.TrueTrabecularDensity"/>). The HU line maps it to the core's noise-free
+/// mean HU. HaInWaterEquivalent is the density of HA in water with that HU: what an error-free single-energy
+/// calibration reads, TrueVbmd plus the marrow-fat error (decision 0003). Centroid and volume are of the body's label —
+/// the body with its osteophytes, without Schmorl nodes — computed on a 0.5 mm grid. AnteriorHeightLoss is the wedge (a
+/// fracture or a drawn grade-1 wedge). BeamHardeningHu is the mean beam-hardening error over the core (0 unless beam
+/// hardening is on): the noise-free core reads ExpectedTrabecularHu plus it.
 /// </summary>
 public sealed record LevelTruth(
     string Name,
@@ -147,7 +150,32 @@ public sealed record LevelTruth(
     double BodyHeightMm,
     double CorticalShellMm,
     double AnteriorHeightLoss,
-    double BeamHardeningHu);
+    double BeamHardeningHu,
+    BodyShapeTruth Shape,
+    DegenerationTruth Degeneration);
+
+/// <summary>
+/// A body's shape beyond its box: waist (fraction narrower at mid-height), endplate dish depths, the posterior wall's
+/// concavity at the midline, and the height at the endplates' centres (rim height less both dishes), all mm.
+/// </summary>
+public sealed record BodyShapeTruth(double WaistFraction, double SuperiorConcavityMm, double InferiorConcavityMm, double PosteriorWallConcavityMm, double CentralHeightMm);
+
+/// <summary>
+/// A vertebra's degenerative change: its osteophytes (count; volume inside the body label), sclerotic band depths at its
+/// superior and inferior endplates, Schmorl nodes (count; volume taken out of the label), and the disc below it: height,
+/// degeneration 0–1, gas (vacuum disc), bridging osteophytes across it.
+/// </summary>
+public sealed record DegenerationTruth(
+    int Osteophytes,
+    double OsteophyteVolumeMm3,
+    double SuperiorSclerosisMm,
+    double InferiorSclerosisMm,
+    int SchmorlNodes,
+    double SchmorlNodeVolumeMm3,
+    double DiscBelowMm,
+    double DiscBelowDegeneration,
+    bool VacuumDiscBelow,
+    bool BridgingBelow);
 
 /// <summary>
 /// The rods, and the line of the material their densities are equivalent to (HA in resin for QRM and B-MAS, HA in water

@@ -272,6 +272,11 @@ public sealed class PlanePainter
                 if (core > 0)
                 {
                     var density = fill.CoreDensity * (1 + (fill.TextureAmplitude == 0 ? 0 : fill.TextureAmplitude * texture.Sample(p)));
+                    if (fill.DensityModifier is { } modifier)
+                    {
+                        density *= modifier.Factor(p);
+                    }
+
                     coreHu = fill.CoreIntercept + fill.CoreSlope * density;
                     if (core >= 0.5f)
                     {
@@ -302,6 +307,12 @@ public sealed class PlanePainter
         if (coverage >= 0.5f)
         {
             w.Tissue[index] = (byte)tissueClass;
+            if (operation.ClearsLabels)
+            {
+                w.Body[index] = 0;
+                w.Vertebra[index] = 0;
+            }
+
             if (operation.BodyLabel != 0)
             {
                 w.Body[index] = operation.BodyLabel;

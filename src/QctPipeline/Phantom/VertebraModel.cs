@@ -18,6 +18,28 @@ public sealed record VertebraModel(
     bool RibBearing)
 {
     public byte Code => SpineLabels.Code(Name);
+
+    /// <summary>Osteophytes growing from this body's rims: bone, and part of the body's label.</summary>
+    public IReadOnlyList<Shape> Osteophytes { get; init; } = [];
+
+    /// <summary>Schmorl nodes in this body's endplates, each with its sclerotic rim: disc material, outside the body's label.</summary>
+    public IReadOnlyList<(Shape Node, Shape Rim)> SchmorlNodes { get; init; } = [];
+
+    /// <summary>Denser trabecular bone at the endplates, or null.</summary>
+    public EndplateSclerosis? Sclerosis { get; init; }
+
+    /// <summary>The body as painted and labelled: with its osteophytes grown on (<see cref="OsteophyticBody"/>), or the body alone.</summary>
+    public Shape LabelledBody => Osteophytes.Count == 0 ? Body : new OsteophyticBody(Body, Osteophytes);
+
+    /// <summary>
+    /// The factor on the trabecular density at a point (anatomy frame): the sclerosis at an endplate; osteophytes,
+    /// outside the body proper, twice the body's density (they are dense bone); else 1.
+    /// </summary>
+    public float DensityFactor(System.Numerics.Vector3 p) =>
+        Osteophytes.Count > 0 && Body.Distance(p) > 0 ? OsteophyteDensityFactor : Sclerosis?.Factor(p) ?? 1;
+
+    /// <summary>The density of osteophytes' bone relative to the body's trabecular bone.</summary>
+    public const float OsteophyteDensityFactor = 2;
 }
 
 /// <summary>A calibration rod: nominal value, where it lies (LPS, along z) and its noise-free CT number.</summary>
