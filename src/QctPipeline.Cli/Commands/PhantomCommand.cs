@@ -51,6 +51,7 @@ internal static class PhantomCommand
         var wedgeLoss = new Option<double>("--wedge-loss") { Description = "Anterior height loss of --wedge, 0–0.7 (Genant grade 1: 0.20–0.25).", DefaultValueFactory = _ => defaults.WedgeHeightLoss };
         var vertebralSize = new Option<double?>("--vertebral-size") { Description = "Vertebral body size relative to the build's, 0.7–1.3 (default: drawn, ±15 %)." };
         var concavity = new Option<double?>("--endplate-concavity") { Description = "Central depth of a lumbar endplate's dish, mm (default: drawn 1.2–2.6; thoracic 0.7 ×, per endplate 0.8–1.35 ×)." };
+        var arms = new Option<ArmPosition>("--arms") { Description = "up (raised, the usual positioning: out of a trunk scan) | down (along the trunk: humeri, elbows and forearms in the field, beam-hardening streaks) | drawn (down in 40 % of seeds).", DefaultValueFactory = _ => defaults.Arms };
         var degeneration = new Option<double?>("--degeneration") { Description = "Spondylosis grade 0 (none) … 1 (severe) (default: drawn from the age)." };
         var degenerativeFeatures = new Option<string>("--degenerative-features") { Description = "Changes the grade may bring: all, none, or a list of osteophytes, disc-narrowing, endplate-sclerosis, schmorl-nodes, vacuum-discs.", DefaultValueFactory = _ => "all" };
         var lesion = new Option<LesionKind>("--lesion") { Description = "none|sclerotic|lytic.", DefaultValueFactory = _ => defaults.Lesion };
@@ -72,7 +73,7 @@ internal static class PhantomCommand
                  {
                      output, seed, patient, patientName, sex, birthDate, studyDate, timepoints, l1Bmd, marrowFat, kvp, contrast, noise, kernel, matrix,
                      pixelSpacing, fov, scanFov, thickness, spacing, from, to, tilt, orientation, tableHeight, phantom, ribs, lumbar, lowestRib, trunkWidth,
-                     fat, lordosis, kyphosis, scoliosis, fracture, wedge, wedgeLoss, vertebralSize, concavity, degeneration, degenerativeFeatures, lesion, lesionLevel, lesionDiameter, screws, shift, rotation, subSlices, beamHardening, deflate, format,
+                     fat, lordosis, kyphosis, scoliosis, fracture, wedge, wedgeLoss, vertebralSize, concavity, arms, degeneration, degenerativeFeatures, lesion, lesionLevel, lesionDiameter, screws, shift, rotation, subSlices, beamHardening, deflate, format,
                      gridSpacing, cases, preview,
                  })
         {
@@ -128,6 +129,7 @@ internal static class PhantomCommand
                 WedgeHeightLoss = parsed.GetValue(wedgeLoss),
                 VertebralSizeScale = parsed.GetValue(vertebralSize),
                 EndplateConcavityMm = parsed.GetValue(concavity),
+                Arms = parsed.GetValue(arms),
                 DegenerationGrade = parsed.GetValue(degeneration),
                 DegenerativeFeatures = features,
                 Lesion = parsed.GetValue(lesion),

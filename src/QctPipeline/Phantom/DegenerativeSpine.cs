@@ -27,8 +27,8 @@ public enum DegenerativeFeatures
 /// Rheum Dis 1999;58:326);</item>
 /// <item>endplate sclerosis: a band 2–5 mm deep whose trabecular density is raised 1.5–3.5 fold (Modic type III, seen
 /// on CT as a dense band);</item>
-/// <item>a vacuum disc: gas (−950 HU) in a cleft of the nucleus, mostly at L4–S1 (CT prevalence about 20–50 % over 60;
-/// Kakitsubata et al., Acta Radiol 1995;36:113);</item>
+/// <item>a vacuum disc: gas (−950 HU) in a cleft of the nucleus, mostly at L4–S1 (CT prevalence about 20–50 % of people
+/// over 60; Kakitsubata et al., Acta Radiol 1995;36:113) — this model draws about 0.35 per spine at age 67;</item>
 /// </list>
 /// and, independently of the discs, Schmorl nodes — nucleus herniated 5–10 mm into an endplate with a sclerotic rim —
 /// in about a third of people, mostly T8–L2 (Williams et al., Spine 2007;32:E465). The draws come from their own seed
@@ -56,10 +56,10 @@ public sealed class DegenerativeSpine
             var (vacuumDraw, spurDraw, spurCountDraw, bridgeDraw, sclerosisDraw) = (random.NextDouble(), random.NextDouble(), random.NextDouble(), random.NextDouble(), random.NextDouble());
             var (bandMm, extra, seed) = ((float)random.Uniform(2, 5), (float)random.Uniform(0.5, 2.5), random.Next(int.MaxValue));
             var narrowing = Has(DegenerativeFeatures.DiscNarrowing) ? 1 - (0.65 * Math.Pow(d, 1.5)) : 1;
-            var vacuum = Has(DegenerativeFeatures.VacuumDiscs) && vacuumDraw < 0.55 * d * d * (labels.IsThoracic(index) ? 0.3 : 1);
+            var vacuum = Has(DegenerativeFeatures.VacuumDiscs) && vacuumDraw < 0.3 * d * d * VacuumSusceptibility(index);
             var spurs = Has(DegenerativeFeatures.Osteophytes) && spurDraw < 1.3 * d ? 1 + (int)(spurCountDraw * 4 * d) : 0;
             var bridging = spurs > 0 && d > 0.7 && bridgeDraw < 0.35;
-            var sclerosis = Has(DegenerativeFeatures.EndplateSclerosis) && d > 0.35 && sclerosisDraw < d;
+            var sclerosis = Has(DegenerativeFeatures.EndplateSclerosis) && d > 0.45 && sclerosisDraw < 0.7 * d;
             discs[index] = new DiscDegeneration(d, (float)narrowing, vacuum, spurs, bridging, sclerosis ? bandMm : 0, sclerosis ? extra : 0, seed);
         }
 
@@ -105,6 +105,13 @@ public sealed class DegenerativeSpine
         discs.Select((disc, index) => ($"{labels.Names[index]}-{labels.Names[index + 1]}", disc));
 
     private bool Has(DegenerativeFeatures feature) => (Features & feature) != 0;
+
+    /// <summary>Gas collects mostly at L4–L5 and L5–S1, rarely above L3 and seldom in the thoracic spine.</summary>
+    private double VacuumSusceptibility(int upperIndex)
+    {
+        var fromSacrum = labels.Names.Count - 1 - upperIndex;
+        return fromSacrum <= 2 ? 1 : labels.IsThoracic(upperIndex) ? 0.1 : 0.3;
+    }
 
     /// <summary>How prone the disc below vertebra <paramref name="upperIndex"/> is, relative to L4–L5.</summary>
     private double Susceptibility(int upperIndex)

@@ -160,7 +160,16 @@ public sealed partial class PhantomAnatomy
             };
             // How far the rib's end lies below its head: the costal margin (rib 10's cartilage) reaches L2–L3, the
             // floating ribs' tips L1–L2 — which is why rib shafts, not rib heads, are seen beside L1.
-            var drop = fromBottom switch { 0 => 50f, 1 => 85, 2 => 140, 3 => 135, 4 => 130, _ => 95 + 5 * Math.Min(number, 8) } * build;
+            // The first ribs slope only ~35 mm from the head to the manubrium, the second to the sternal angle.
+            var drop = fromBottom switch
+            {
+                0 => 50f,
+                1 => 85,
+                2 => 140,
+                3 => 135,
+                4 => 130,
+                _ => number switch { 1 => 35f, 2 => 62, 3 => 88, _ => 95 + 5 * Math.Min(number, 8) },
+            } * build;
             for (var side = -1; side <= 1; side += 2)
             {
                 var head = v.Frame.ToWorld(new Vector3(side * (v.Width / 2 + 1), v.Depth * 0.3f, v.Height * 0.45f));
@@ -196,12 +205,7 @@ public sealed partial class PhantomAnatomy
             }
         }
 
-        // Sternum body and xiphoid, in front of the heart, ending around T9–T10.
-        var t9 = VertebraAbove("L1", 4);
-        var sternumBottom = t9.Frame.Origin.Z - 5;
-        var frontSection = cavity.At(sternumBottom + 40);
-        var sternumFrame = Frame.Axial(new Vector3(0, frontSection.CentreY - frontSection.HalfDepthFront - 6, sternumBottom + 45));
-        operations.Add(new PaintOperation("sternum", new RoundedBox(sternumFrame, new Vector3(15, 6, 50), 4), ribFill with { ShellThicknessMm = 1.0f }));
+        BuildSternum(ribFill with { ShellThicknessMm = 1.0f });
     }
 
     private void BuildPelvis(PhantomRandom random, double corticalHu)

@@ -5,7 +5,6 @@ namespace QctPipeline.Phantom;
 /// <summary>The trunk: its layered cross-section along z, and the muscles of the back and abdominal wall.</summary>
 public sealed partial class PhantomAnatomy
 {
-
     private void BuildTrunk(float fat, float widthAtL1, PhantomRandom random)
     {
         const float step = 10;
@@ -30,10 +29,12 @@ public sealed partial class PhantomAnatomy
             var position = PositionAboveSacrum(z);
             var thoracic = position > labels.LumbarVertebrae + 0.5f;
             var leanHalfWidth = Interpolate(position, [0, 2, 5, 8, 12, 18], [150, 138, 132, 134, 140, 150]) * build * widthScale;
-            var leanDepth = Interpolate(position, [0, 3, 5, 8, 12, 18], [185, 178, 190, 212, 220, 180]) * build * depthScale;
-            // Lying on the table flattens the back: the posterior surface follows the spine's curves only partly.
-            var spineFollowing = spine.Y + Interpolate(position, [0, 3, 5.5f, 6.5f, 18], [68, 72, 70, 58, 55]);
-            var leanBack = 0.1f * spineFollowing + 0.9f * flatBack;
+            var leanDepth = Interpolate(position, [0, 3, 5, 8, 12, 15, 17, 18], [185, 178, 190, 212, 220, 205, 165, 150]) * build * depthScale;
+            // Lying on the table flattens the back: the posterior surface follows the spine's curves only partly. Above
+            // the thoracic kyphosis's apex the upper back rises off the table with the spine, which runs forwards.
+            var spineFollowing = spine.Y + Interpolate(position, [0, 3, 5.5f, 6.5f, 10, 13, 18], [68, 72, 70, 58, 58, 75, 75]);
+            var upperBack = Math.Clamp((position - 10) / 3, 0, 1);
+            var leanBack = ((0.1f * spineFollowing) + (0.9f * flatBack)) * (1 - upperBack) + (Math.Min(flatBack, spineFollowing) * upperBack);
             var leanFront = leanBack - leanDepth;
             var abdominal = Math.Clamp(1 - (position - 5) / 3, 0, 1);
             var lateralFat = fat * (0.8f + 0.3f * abdominal);
@@ -48,9 +49,12 @@ public sealed partial class PhantomAnatomy
             // paraspinal muscles are painted into it later, so fat surrounds them as it does on real scans.
             var wall = thoracic ? 13f : 11f;
             var backWall = thoracic ? 17f : 15f;
-            var cavityHalfWidth = leanHalfWidth - wall;
-            var halfFront = leanDepth / 2 - wall;
-            var halfBack = leanDepth / 2 - backWall;
+            // Above T5 the thorax narrows to its inlet: the first rib ring, about 100 mm across and 55 mm deep in front of
+            // the spine, and the lung apices under the shoulder girdle's muscles.
+            var inlet = Interpolate(position, [13, 14, 15, 16, 17, 18], [1, 0.9f, 0.78f, 0.62f, 0.46f, 0.3f]);
+            var cavityHalfWidth = (leanHalfWidth - wall) * inlet;
+            var halfFront = (leanDepth / 2 - wall) * Interpolate(position, [13, 15, 17, 18], [1, 0.85f, 0.62f, 0.45f]);
+            var halfBack = (leanDepth / 2 - backWall) * Interpolate(position, [14, 18], [1, 0.8f]);
             var cavityCentre = leanCentre;
             SetProfile(fasciaArrays, s, spine.X * 0.3f, leanCentre, leanHalfWidth - 0.45f * wall, leanDepth / 2 - 0.45f * wall, leanDepth / 2 - 0.45f * backWall);
             SetProfile(cavityArrays, s, spine.X * 0.3f, cavityCentre, cavityHalfWidth, halfFront, halfBack);
@@ -185,7 +189,8 @@ public sealed partial class PhantomAnatomy
             var thoracic = v.RibBearing;
             var radiusX = (thoracic ? 24f : 31f) * build;
             var radiusY = (thoracic ? 16f : 22f) * build;
-            var centreY = v.Depth / 2 + CanalDepth(v) + (thoracic ? 14 : 18);
+            // Thoracic erector spinae lie behind the ribs' angles, leaving the lungs' paravertebral gutters in front of them.
+            var centreY = v.Depth / 2 + CanalDepth(v) + (thoracic ? 21 : 18);
             var halfLength = (v.Height + v.DiscBelowMm) / 2 + 1.5f;
             for (var side = -1; side <= 1; side += 2)
             {

