@@ -59,6 +59,56 @@ public sealed class BeamHardeningTests(ITestOutputHelper output)
         Assert.Equal(0, PhantomStudyWriter.BuildTruth(ideal, new PhantomStudyWriter.StudyUids(ideal.Options)).Levels.Single(l => l.Name == "L1").BeamHardeningHu);
     }
 
+    [Fact]
+    public void ArmsDownCastADarkStreakAcrossTheTrunk()
+    {
+        var options = Clean with { Arms = ArmPosition.Down, ReconstructionDiameterMm = 500, FromLevel = "L1", ToLevel = "L1", TopMarginMm = -8, BottomMarginMm = -8, DegenerationGrade = 0 };
+        var hardened = PhantomGenerator.Generate(options with { BeamHardening = 1 });
+        var ideal = PhantomGenerator.Generate(options);
+        var geometry = hardened.Volume.Geometry;
+        var k = geometry.SizeZ / 2;
+
+        // The humeri (or forearms) in this slice: the brightest voxels left and right of the trunk.
+        var trunk = hardened.Anatomy.Operations.Single(o => o.Name == "trunk").Shape;
+        var bones = new List<Domain.Vector3>();
+        for (var side = -1; side <= 1; side += 2)
+        {
+            var best = (Hu: 0f, At: default(Domain.Vector3));
+            for (var j = 0; j < geometry.SizeY; j++)
+            {
+                for (var i = 0; i < geometry.SizeX; i++)
+                {
+                    var p = geometry.VoxelToPatient(i, j, k);
+                    var inAnatomy = hardened.Setup.ToAnatomy(new Vector3((float)p.X, (float)p.Y, (float)p.Z));
+                    if (Math.Sign(inAnatomy.X) == side && trunk.Distance(inAnatomy) > 5 && ideal.Volume[i, j, k] > best.Hu)
+                    {
+                        best = (ideal.Volume[i, j, k], p);
+                    }
+                }
+            }
+
+            Assert.True(best.Hu > 500, $"no arm bone on side {side}");
+            bones.Add(best.At);
+        }
+
+        // Along the line joining them through the trunk's middle third, against lines 40 mm in front of it.
+        double OnLine(double shiftY)
+        {
+            var values = new List<double>();
+            for (var t = 0.35; t <= 0.65; t += 0.01)
+            {
+                var p = bones[0] + ((bones[1] - bones[0]) * t);
+                values.Add(Difference(hardened, ideal, p.X, p.Y + shiftY));
+            }
+
+            return values.Average();
+        }
+
+        var (along, inFront) = (OnLine(0), OnLine(-40));
+        output.WriteLine($"between the arms: {along:0.0} HU; 40 mm in front: {inFront:0.0} HU");
+        Assert.True(along < inFront - 5, $"no dark streak between the arms ({along:0.0} vs {inFront:0.0} HU)");
+    }
+
     /// <summary>Mean HU difference over a 3 mm disc around (x, y) in the middle slice.</summary>
     private static double Difference(PhantomStudy a, PhantomStudy b, double x, double y)
     {
