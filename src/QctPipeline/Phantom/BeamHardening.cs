@@ -50,7 +50,11 @@ public sealed class BeamHardening
         GridSize = (int)Math.Ceiling(scanFieldDiameterMm / GridPixelMm) + 2;
         boneHu = (float)physics.Hu(MaterialLibrary.CorticalBone);
         boneRatio = 1 + (boneHu / 1000);
-        BuildLookupTable(physics.Kvp, strength);
+        if (strength > 0)
+        {
+            BuildLookupTable(physics.Kvp, strength);
+        }
+
         for (var view = 0; view < Views; view++)
         {
             var angle = view * Math.PI / Views;

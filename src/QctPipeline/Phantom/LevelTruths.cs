@@ -48,36 +48,34 @@ internal static class LevelTruths
         double bodyCount = 0, coreCount = 0, densitySum = 0, spurCount = 0, nodeCount = 0;
         var centroid = Vector3.Zero;
 
-        // Osteophytes reach up to ~9 mm beyond the body's box; without them the box is the body's own.
-        var margin = v.Osteophytes.Count > 0 ? 9f : 0f;
+        // The body on its own box; then its osteophytes, each on its own (world-axis) box, a point counted by the first
+        // box that holds it.
         var labelled = v.LabelledBody;
-        for (var z = -(v.Height / 2) - margin; z <= (v.Height / 2) + margin; z += step)
+        var nodes = v.SchmorlNodes;
+        for (var z = -(v.Height / 2); z <= v.Height / 2; z += step)
         {
-            for (var y = -(v.Depth / 2) - margin; y <= (v.Depth / 2) + margin; y += step)
+            for (var y = -(v.Depth / 2); y <= v.Depth / 2; y += step)
             {
-                for (var x = -(v.Width / 2) - margin; x <= (v.Width / 2) + margin; x += step)
+                for (var x = -(v.Width / 2); x <= v.Width / 2; x += step)
                 {
                     var p = frame.ToWorld(new Vector3(x, y, z));
                     var distance = v.Body.Distance(p);
-                    var spur = distance >= 0 && labelled.Distance(p) < 0;
-                    if (distance >= 0 && !spur)
+                    if (distance >= 0)
                     {
                         continue;
                     }
 
-                    var node = v.SchmorlNodes.Any(n => n.Node.Distance(p) < 0);
-                    nodeCount += node ? 1 : 0;
-                    if (node)
+                    if (InAnyNode(nodes, p))
                     {
+                        nodeCount++;
                         continue;
                     }
 
                     bodyCount++;
-                    spurCount += spur ? 1 : 0;
                     centroid += p;
 
                     // The trabecular core: inside the shell, outside sclerotic bands and Schmorl nodes' rims.
-                    if (distance < -v.CorticalShellMm && v.Sclerosis?.Factor(p) is null or 1 && !v.SchmorlNodes.Any(n => n.Rim.Distance(p) < 0))
+                    if (distance < -v.CorticalShellMm && v.Sclerosis?.Factor(p) is null or 1 && !InAnyRim(nodes, p))
                     {
                         coreCount++;
                         densitySum += v.TrabecularBmd * (1 + amplitude * texture.Sample(p));
@@ -87,6 +85,29 @@ internal static class LevelTruths
                             hardeningSum += hardening.At(new Domain.Vector3(patient.X, patient.Y, patient.Z));
                             hardeningCount++;
                         }
+                    }
+                }
+            }
+        }
+
+        for (var n = 0; n < v.Osteophytes.Count; n++)
+        {
+            var box = v.Osteophytes[n].Bounds;
+            for (var z = box.Min.Z; z <= box.Max.Z; z += step)
+            {
+                for (var y = box.Min.Y; y <= box.Max.Y; y += step)
+                {
+                    for (var x = box.Min.X; x <= box.Max.X; x += step)
+                    {
+                        var p = new Vector3(x, y, z);
+                        if (InEarlierBox(v.Osteophytes, n, p) || v.Body.Distance(p) < 0 || labelled.Distance(p) >= 0 || InAnyNode(nodes, p))
+                        {
+                            continue;
+                        }
+
+                        bodyCount++;
+                        spurCount++;
+                        centroid += p;
                     }
                 }
             }
@@ -122,6 +143,48 @@ internal static class LevelTruths
             Math.Round(hardeningCount == 0 ? 0 : hardeningSum / hardeningCount, 3),
             ShapeOf(v),
             DegenerationOf(study.Anatomy, v, spurCount * voxel, nodeCount * voxel));
+    }
+
+    private static bool Inside(Bounds bounds, Vector3 p) =>
+        p.X >= bounds.Min.X && p.Y >= bounds.Min.Y && p.Z >= bounds.Min.Z && p.X <= bounds.Max.X && p.Y <= bounds.Max.Y && p.Z <= bounds.Max.Z;
+
+    private static bool InEarlierBox(IReadOnlyList<Shape> spurs, int count, Vector3 p)
+    {
+        for (var n = 0; n < count; n++)
+        {
+            if (Inside(spurs[n].Bounds, p))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool InAnyNode(IReadOnlyList<(Shape Node, Shape Rim)> nodes, Vector3 p)
+    {
+        foreach (var (node, _) in nodes)
+        {
+            if (node.Distance(p) < 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool InAnyRim(IReadOnlyList<(Shape Node, Shape Rim)> nodes, Vector3 p)
+    {
+        foreach (var (_, rim) in nodes)
+        {
+            if (rim.Distance(p) < 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static BodyShapeTruth ShapeOf(VertebraModel v)

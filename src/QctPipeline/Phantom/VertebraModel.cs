@@ -36,7 +36,15 @@ public sealed record VertebraModel(
     /// outside the body proper, twice the body's density (they are dense bone); else 1.
     /// </summary>
     public float DensityFactor(System.Numerics.Vector3 p) =>
-        Osteophytes.Count > 0 && Body.Distance(p) > 0 ? OsteophyteDensityFactor : Sclerosis?.Factor(p) ?? 1;
+        Osteophytes.Count > 0 && OutsideBodyCylinder(p) ? OsteophyteDensityFactor : Sclerosis?.Factor(p) ?? 1;
+
+    /// <summary>Outside the elliptic cylinder that holds the body proper: a cheap test of being in an osteophyte.</summary>
+    private bool OutsideBodyCylinder(System.Numerics.Vector3 p)
+    {
+        var q = Frame.ToLocal(p);
+        var (u, v) = (q.X / (Width / 2), q.Y / (Depth / 2));
+        return (u * u) + (v * v) > 1 || Math.Abs(q.Z) > Height / 2;
+    }
 
     /// <summary>The density of osteophytes' bone relative to the body's trabecular bone.</summary>
     public const float OsteophyteDensityFactor = 2;

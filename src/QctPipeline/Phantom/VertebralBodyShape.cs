@@ -136,6 +136,14 @@ public sealed class OsteophyticBody(VertebralBodyShape body, IReadOnlyList<Shape
         var distance = body.Distance(p);
         foreach (var spur in spurs)
         {
+            // A spur whose box lies farther than the current distance plus the fillet cannot change it.
+            var box = spur.Bounds;
+            var outside = Vector3.Max(Vector3.Max(box.Min - p, p - box.Max), Vector3.Zero).Length();
+            if (outside > distance + FilletMm)
+            {
+                continue;
+            }
+
             var other = spur.Distance(p);
             var blend = Math.Max(FilletMm - Math.Abs(distance - other), 0) / FilletMm;
             distance = Math.Min(distance, other) - (blend * blend * FilletMm / 4);
