@@ -74,6 +74,9 @@ public sealed record Fill(FillKind Kind, float Hu, TissueClass Tissue)
     /// <summary>For <see cref="FillKind.ShellCore"/>: a factor on the core's density at each point (endplate sclerosis), or null.</summary>
     public DensityField? DensityModifier { get; init; }
 
+    /// <summary>For <see cref="FillKind.ShellCore"/>: a factor on the shell's CT number at each point (thinner endplate cortex), or null.</summary>
+    public DensityField? ShellModifier { get; init; }
+
     public static Fill Uniform(double hu, TissueClass tissue, double textureHu = 0) =>
         new(FillKind.Uniform, (float)hu, tissue) { TextureAmplitude = (float)textureHu };
 }

@@ -61,7 +61,7 @@ public sealed partial class PhantomAnatomy
                 TextureAmplitude = TrabecularTextureAmplitude,
             };
             var modifier = v.Sclerosis is null && v.Osteophytes.Count == 0 ? null : new VertebralDensity(v);
-            operations.Add(new PaintOperation($"{v.Name} body", v.LabelledBody, bodyFill with { DensityModifier = modifier }) { BodyLabel = code, VertebraLabel = code });
+            operations.Add(new PaintOperation($"{v.Name} body", v.LabelledBody, bodyFill with { DensityModifier = modifier, ShellModifier = new EndplateCortex(v.Body) }) { BodyLabel = code, VertebraLabel = code });
             foreach (var (node, rim) in v.SchmorlNodes)
             {
                 // The rim is sclerotic bone of the body; the node is disc material, not bone, so it leaves the labels.

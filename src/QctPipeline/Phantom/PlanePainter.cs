@@ -285,7 +285,13 @@ public sealed class PlanePainter
                 }
 
                 // Shell and core share the covered part of the pixel.
-                value = (fill.ShellHu * (coverage - core) + coreHu * core) / coverage;
+                var shellHu = fill.ShellHu;
+                if (fill.ShellModifier is { } shellModifier && coverage > core)
+                {
+                    shellHu *= shellModifier.Factor(p);
+                }
+
+                value = (shellHu * (coverage - core) + coreHu * core) / coverage;
                 break;
             case FillKind.GasFluid:
                 var height = Vector3.Dot(p, fill.Up) - fill.LevelAlongUp;

@@ -8,9 +8,9 @@ namespace QctPipeline.Phantom;
 /// <item>a waist: the section at mid-height narrower than at the endplates by <see cref="WaistFraction"/> (lumbar
 /// bodies are ~10 % narrower at mid-height; Panjabi et al., Spine 1992;17:299);</item>
 /// <item>concave endplates: the centre of each endplate lies <see cref="SuperiorConcavityMm"/> /
-/// <see cref="InferiorConcavityMm"/> inside the rim, a smooth dish deepest a little behind the centre (lumbar endplate
-/// concavity 1–3 mm, deeper at the inferior endplates; Wang et al., Spine J 2012;12:349, and Langrana et al., Spine
-/// 2006;31:E4);</item>
+/// <see cref="InferiorConcavityMm"/> inside the rim, a dish (1 − r²)² that is flat near the rim, where the ring
+/// apophysis is (lumbar endplate concavity 1–3 mm, deeper at the inferior endplates; Wang et al., Spine J 2012;12:349,
+/// and Langrana et al., Spine 2006;31:E4);</item>
 /// <item>a kidney-shaped axial section: rounded in front, squarer behind, the posterior wall's midline notched
 /// <see cref="PosteriorConcavityFraction"/> × depth forward, so that it is concave between the posterolateral corners;</item>
 /// <item>anterior height loss (a wedge: Genant grade 1 is 20–25 %).</item>
@@ -69,6 +69,13 @@ public sealed class VertebralBodyShape : Shape
     /// <summary>The endplate's distance from the body's mid-plane above (x, y) in the body's frame: dished and wedged.</summary>
     public float EndplateHalfHeight(float x, float y, bool superior) => LocalHalfHeight(new Vector3(x, y, superior ? 1 : -1));
 
+    /// <summary>Whether the body's surface nearest a point is an endplate rather than the side wall.</summary>
+    public bool NearerAnEndplate(Vector3 p)
+    {
+        var q = frame.ToLocal(p);
+        return Math.Abs(q.Z) - LocalHalfHeight(q) > SectionDistance(q);
+    }
+
     /// <summary>How far below the nearer endplate surface a point lies along the body's axis (mm; negative outside it).</summary>
     public float DepthBelowEndplate(Vector3 p, out bool superior)
     {
@@ -111,10 +118,9 @@ public sealed class VertebralBodyShape : Shape
     /// <summary>The endplate's distance from the mid-plane above or below (x, y): dished and, at the front, wedged.</summary>
     private float LocalHalfHeight(Vector3 q)
     {
-        // The dish is deepest 10 % of the depth behind the centre and reaches the rim at the ellipse.
-        var dy = q.Y - (0.1f * halfDepth);
-        var radial = Math.Min(1, (q.X * q.X / (halfWidth * halfWidth)) + (dy * dy / (halfDepth * halfDepth)));
-        var dish = (q.Z >= 0 ? parameters.SuperiorConcavityMm : parameters.InferiorConcavityMm) * (1 - radial);
+        // The dish is deepest at the centre and flattens towards the rim, where the ring apophysis leaves a flat margin.
+        var radial = Math.Min(1, (q.X * q.X / (halfWidth * halfWidth)) + (q.Y * q.Y / (halfDepth * halfDepth)));
+        var dish = (q.Z >= 0 ? parameters.SuperiorConcavityMm : parameters.InferiorConcavityMm) * (1 - radial) * (1 - radial);
         var anteriority = Math.Clamp((halfDepth - q.Y) / (2 * halfDepth), 0, 1);
         return (halfHeight - dish) * (1 - (parameters.AnteriorHeightLoss * anteriority));
     }

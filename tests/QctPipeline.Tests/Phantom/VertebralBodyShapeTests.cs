@@ -53,6 +53,34 @@ public sealed class VertebralBodyShapeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void EndplateCortexIsFainterThanTheSideWalls()
+    {
+        // At 2.5 mm, slices through thoracolumbar endplates read 190–280 HU on the LIDC chest series (bodies 105–135 HU).
+        var study = PhantomGenerator.Generate(Fine("L1") with { SliceThicknessMm = 2.5, SliceSpacingMm = 2.5, EndplateConcavityMm = 0 });
+        var v = study.Anatomy.Vertebra("L1");
+        var columns = new List<double>();
+        var geometry = study.Volume.Geometry;
+        var centre = geometry.PatientToVoxel(ToDomain(study.Setup.ToPatient(v.Frame.Origin)));
+        for (var k = 0; k < geometry.SizeZ; k++)
+        {
+            var sum = 0.0;
+            for (var j = -8; j <= 8; j++)
+            {
+                for (var i = -8; i <= 8; i++)
+                {
+                    sum += study.Volume[(int)centre.X + i, (int)centre.Y + j, k];
+                }
+            }
+
+            columns.Add(sum / 289);
+        }
+
+        var body = columns.Skip(2).Take(columns.Count - 4).Order().ElementAt((columns.Count - 4) / 2);
+        output.WriteLine($"L1 centre column at 2.5 mm: {string.Join(" ", columns.Select(c => c.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))}; median {body:0} HU");
+        Assert.InRange(columns.Max(), body + 40, 320);
+    }
+
+    [Fact]
     public void SizeVariesPerPersonAndLevel()
     {
         var anatomies = Enumerable.Range(300, 40).Select(seed => new PhantomAnatomy(new PhantomOptions { Seed = seed, PatientSex = "F" }, new CtNumberModel(120))).ToList();
@@ -82,6 +110,8 @@ public sealed class VertebralBodyShapeTests(ITestOutputHelper output)
         Assert.Equal(0.22, truth.Levels.Single(l => l.Name == "T12").AnteriorHeightLoss, 6);
         Assert.Equal(0, truth.Levels.Single(l => l.Name == "L1").AnteriorHeightLoss);
     }
+
+    private static Domain.Vector3 ToDomain(Vector3 v) => new(v.X, v.Y, v.Z);
 
     /// <summary>How far behind the body's centre its label ends, at mid-height, x mm from the midline.</summary>
     private static double PosteriorWall(PhantomStudy study, VertebraModel v, float x)
