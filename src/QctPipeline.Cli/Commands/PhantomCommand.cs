@@ -24,13 +24,13 @@ internal static class PhantomCommand
         var marrowFat = new Option<double?>("--marrow-fat") { Description = "Marrow fat volume fraction (default: from density)." };
         var kvp = new Option<double>("--kvp") { Description = "Tube voltage, 70–150.", DefaultValueFactory = _ => defaults.Kvp };
         var contrast = new Option<ContrastPhase>("--contrast") { Description = "none|arterial|venous.", DefaultValueFactory = _ => defaults.Contrast };
-        var noise = new Option<double>("--noise") { Description = "Noise SD in HU.", DefaultValueFactory = _ => defaults.NoiseSigmaHu };
+        var noise = new Option<double>("--noise") { Description = "Noise SD in HU in a uniform region, after the kernel's shaping (routine dose 8–25; low dose up to ~60 with soft or standard kernels; sharp kernels ~3 × at the same dose).", DefaultValueFactory = _ => defaults.NoiseSigmaHu };
         var kernel = new Option<ReconstructionKernel>("--kernel") { Description = "soft (B30f-like) | standard (B40f, GE STANDARD) | bone (B60f, GE BONE: edge overshoot) | sharp (B70f, GE LUNG: strong high-frequency noise, overshoot and ringing).", DefaultValueFactory = _ => defaults.Kernel };
         var matrix = new Option<int>("--matrix") { Description = "Rows and columns.", DefaultValueFactory = _ => defaults.Matrix };
         var pixelSpacing = new Option<double?>("--pixel-spacing") { Description = "In-plane pixel size, mm (default: FOV / matrix)." };
         var fov = new Option<double>("--fov") { Description = "Reconstruction diameter, mm.", DefaultValueFactory = _ => defaults.ReconstructionDiameterMm };
         var scanFov = new Option<double>("--scan-fov") { Description = "Scan (data collection) diameter, mm; anatomy outside is truncated.", DefaultValueFactory = _ => defaults.DataCollectionDiameterMm };
-        var thickness = new Option<double>("--slice-thickness") { Description = "mm.", DefaultValueFactory = _ => defaults.SliceThicknessMm };
+        var thickness = new Option<double>("--slice-thickness") { Description = "mm: the FWHM of a helical slice sensitivity profile (bell-shaped, FWTM ≈ 1.75 × FWHM).", DefaultValueFactory = _ => defaults.SliceThicknessMm };
         var spacing = new Option<double>("--slice-spacing") { Description = "mm between slice centres.", DefaultValueFactory = _ => defaults.SliceSpacingMm };
         var from = new Option<string>("--from") { Description = "Top of coverage: vertebra name.", DefaultValueFactory = _ => defaults.FromLevel };
         var to = new Option<string>("--to") { Description = "Bottom of coverage: vertebra name.", DefaultValueFactory = _ => defaults.ToLevel };
