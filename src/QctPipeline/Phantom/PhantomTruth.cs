@@ -7,7 +7,8 @@ namespace QctPipeline.Phantom;
 /// <summary>The known answer for a generated study, written as truth.json next to the series.</summary>
 public sealed record PhantomTruth
 {
-    public const int FormatVersion = 2;
+    /// <summary>3 (issue 14): per level shape and degeneration, beam hardening per level and rod, the slice profile; TrueVbmd leaves sclerotic bands out.</summary>
+    public const int FormatVersion = 3;
 
     /// <summary>The name of the hydroxyapatite-in-water line in <see cref="PhysicsTruth.Lines"/>.</summary>
     public const string HaInWater = "hydroxyapatite in water";
