@@ -24,13 +24,13 @@ internal static class PhantomCommand
         var marrowFat = new Option<double?>("--marrow-fat") { Description = "Marrow fat volume fraction (default: from density)." };
         var kvp = new Option<double>("--kvp") { Description = "Tube voltage, 70–150.", DefaultValueFactory = _ => defaults.Kvp };
         var contrast = new Option<ContrastPhase>("--contrast") { Description = "none|arterial|venous.", DefaultValueFactory = _ => defaults.Contrast };
-        var noise = new Option<double>("--noise") { Description = "Noise SD in HU.", DefaultValueFactory = _ => defaults.NoiseSigmaHu };
-        var kernel = new Option<ReconstructionKernel>("--kernel") { Description = "soft|standard|bone.", DefaultValueFactory = _ => defaults.Kernel };
+        var noise = new Option<double>("--noise") { Description = "Noise SD in HU in a uniform region, after the kernel's shaping (routine dose 8–25; low dose up to ~60 with soft or standard kernels; sharp kernels ~3 × at the same dose).", DefaultValueFactory = _ => defaults.NoiseSigmaHu };
+        var kernel = new Option<ReconstructionKernel>("--kernel") { Description = "soft (B30f-like) | standard (B40f, GE STANDARD) | bone (B60f, GE BONE: edge overshoot) | sharp (B70f, GE LUNG: strong high-frequency noise, overshoot and ringing).", DefaultValueFactory = _ => defaults.Kernel };
         var matrix = new Option<int>("--matrix") { Description = "Rows and columns.", DefaultValueFactory = _ => defaults.Matrix };
         var pixelSpacing = new Option<double?>("--pixel-spacing") { Description = "In-plane pixel size, mm (default: FOV / matrix)." };
         var fov = new Option<double>("--fov") { Description = "Reconstruction diameter, mm.", DefaultValueFactory = _ => defaults.ReconstructionDiameterMm };
         var scanFov = new Option<double>("--scan-fov") { Description = "Scan (data collection) diameter, mm; anatomy outside is truncated.", DefaultValueFactory = _ => defaults.DataCollectionDiameterMm };
-        var thickness = new Option<double>("--slice-thickness") { Description = "mm.", DefaultValueFactory = _ => defaults.SliceThicknessMm };
+        var thickness = new Option<double>("--slice-thickness") { Description = "mm: the FWHM of a helical slice sensitivity profile (bell-shaped, FWTM ≈ 1.75 × FWHM).", DefaultValueFactory = _ => defaults.SliceThicknessMm };
         var spacing = new Option<double>("--slice-spacing") { Description = "mm between slice centres.", DefaultValueFactory = _ => defaults.SliceSpacingMm };
         var from = new Option<string>("--from") { Description = "Top of coverage: vertebra name.", DefaultValueFactory = _ => defaults.FromLevel };
         var to = new Option<string>("--to") { Description = "Bottom of coverage: vertebra name.", DefaultValueFactory = _ => defaults.ToLevel };
@@ -47,13 +47,21 @@ internal static class PhantomCommand
         var kyphosis = new Option<double?>("--kyphosis") { Description = "T4–T12 kyphosis, degrees." };
         var scoliosis = new Option<double?>("--scoliosis") { Description = "Peak coronal angulation, degrees." };
         var fracture = new Option<double>("--l1-fracture") { Description = "L1 anterior height loss, 0–0.7." };
+        var wedge = new Option<string?>("--wedge") { Description = "A vertebra with an anterior wedge (grade 1 by default: a finding that leaves it measurable), e.g. T12." };
+        var wedgeLoss = new Option<double>("--wedge-loss") { Description = "Anterior height loss of --wedge, 0–0.7 (Genant grade 1: 0.20–0.25).", DefaultValueFactory = _ => defaults.WedgeHeightLoss };
+        var vertebralSize = new Option<double?>("--vertebral-size") { Description = "Vertebral body size relative to the build's, 0.7–1.3 (default: drawn, ±15 %)." };
+        var concavity = new Option<double?>("--endplate-concavity") { Description = "Central depth of a lumbar endplate's dish, mm (default: drawn 1.2–2.6; thoracic 0.7 ×, per endplate 0.8–1.35 ×)." };
+        var arms = new Option<ArmPosition>("--arms") { Description = "up (raised, the usual positioning: out of a trunk scan) | down (along the trunk: humeri, elbows and forearms in the field, beam-hardening streaks) | drawn (down in 40 % of seeds).", DefaultValueFactory = _ => defaults.Arms };
+        var degeneration = new Option<double?>("--degeneration") { Description = "Spondylosis grade 0 (none) … 1 (severe) (default: drawn from the age)." };
+        var degenerativeFeatures = new Option<string>("--degenerative-features") { Description = "Changes the grade may bring: all, none, or a list of osteophytes, disc-narrowing, endplate-sclerosis, schmorl-nodes, vacuum-discs.", DefaultValueFactory = _ => "all" };
         var lesion = new Option<LesionKind>("--lesion") { Description = "none|sclerotic|lytic.", DefaultValueFactory = _ => defaults.Lesion };
         var lesionLevel = new Option<string>("--lesion-level") { Description = "Vertebra with the lesion.", DefaultValueFactory = _ => defaults.LesionLevel };
         var lesionDiameter = new Option<double>("--lesion-diameter") { Description = "mm.", DefaultValueFactory = _ => defaults.LesionDiameterMm };
         var screws = new Option<string?>("--screws") { Description = "Levels with pedicle screws, e.g. L2,L3." };
         var shift = new Option<double>("--reposition-mm") { Description = "SD of the per-study table shift, mm.", DefaultValueFactory = _ => defaults.PositioningShiftMm };
         var rotation = new Option<double>("--reposition-deg") { Description = "SD of the per-study rotation, degrees.", DefaultValueFactory = _ => defaults.PositioningRotationDegrees };
-        var subSlices = new Option<int?>("--sub-slices") { Description = "Sub-planes per slice for partial volume (default: one per mm)." };
+        var subSlices = new Option<int?>("--sub-slices") { Description = "Planes painted per slice spacing for partial volume along the table (default: planes at most 1 mm apart)." };
+        var beamHardening = new Option<double>("--beam-hardening") { Description = "Beam hardening left in the image: 1 = bone hardening of this spectrum with water correction only (dark streaks between dense structures, slight cupping), 0 = none; 0–2.", DefaultValueFactory = _ => defaults.BeamHardening };
         var deflate = new Option<bool>("--deflate") { Description = "Write Deflated Explicit VR Little Endian (smaller files)." };
         var format = new Option<string>("--format") { Description = "dicom (a series) or, for training, npz|nifti on an isotropic grid.", DefaultValueFactory = _ => "dicom" };
         var gridSpacing = new Option<double?>("--spacing") { Description = "Isotropic grid spacing for --format npz|nifti, mm." };
@@ -65,7 +73,7 @@ internal static class PhantomCommand
                  {
                      output, seed, patient, patientName, sex, birthDate, studyDate, timepoints, l1Bmd, marrowFat, kvp, contrast, noise, kernel, matrix,
                      pixelSpacing, fov, scanFov, thickness, spacing, from, to, tilt, orientation, tableHeight, phantom, ribs, lumbar, lowestRib, trunkWidth,
-                     fat, lordosis, kyphosis, scoliosis, fracture, lesion, lesionLevel, lesionDiameter, screws, shift, rotation, subSlices, deflate, format,
+                     fat, lordosis, kyphosis, scoliosis, fracture, wedge, wedgeLoss, vertebralSize, concavity, arms, degeneration, degenerativeFeatures, lesion, lesionLevel, lesionDiameter, screws, shift, rotation, subSlices, beamHardening, deflate, format,
                      gridSpacing, cases, preview,
                  })
         {
@@ -76,7 +84,8 @@ internal static class PhantomCommand
         {
             if (!TryDate(parsed.GetValue(birthDate)!, "--birth-date", out var birth, out var error)
                 || !TryDate(parsed.GetValue(studyDate)!, "--study-date", out var study, out error)
-                || !TryOrientation(parsed.GetValue(orientation)!, out var position, out error))
+                || !TryOrientation(parsed.GetValue(orientation)!, out var position, out error)
+                || !TryDegenerativeFeatures(parsed.GetValue(degenerativeFeatures)!, out var features, out error))
             {
                 return ExitCodes.Fail(error!, ExitCodes.Usage);
             }
@@ -116,6 +125,13 @@ internal static class PhantomCommand
                 KyphosisDegrees = parsed.GetValue(kyphosis),
                 ScoliosisDegrees = parsed.GetValue(scoliosis),
                 L1FractureHeightLoss = parsed.GetValue(fracture),
+                WedgeLevel = parsed.GetValue(wedge)?.ToUpperInvariant(),
+                WedgeHeightLoss = parsed.GetValue(wedgeLoss),
+                VertebralSizeScale = parsed.GetValue(vertebralSize),
+                EndplateConcavityMm = parsed.GetValue(concavity),
+                Arms = parsed.GetValue(arms),
+                DegenerationGrade = parsed.GetValue(degeneration),
+                DegenerativeFeatures = features,
                 Lesion = parsed.GetValue(lesion),
                 LesionLevel = parsed.GetValue(lesionLevel)!.ToUpperInvariant(),
                 LesionDiameterMm = parsed.GetValue(lesionDiameter),
@@ -123,6 +139,7 @@ internal static class PhantomCommand
                 PositioningShiftMm = parsed.GetValue(shift),
                 PositioningRotationDegrees = parsed.GetValue(rotation),
                 SubSlices = parsed.GetValue(subSlices),
+                BeamHardening = parsed.GetValue(beamHardening),
                 Deflate = parsed.GetValue(deflate),
             };
 
@@ -243,6 +260,34 @@ internal static class PhantomCommand
             ? null
             : $"{option} {text}: not a date (YYYY-MM-DD)";
         return error is null;
+    }
+
+    private static bool TryDegenerativeFeatures(string text, out DegenerativeFeatures features, out string? error)
+    {
+        features = DegenerativeFeatures.None;
+        error = null;
+        foreach (var name in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            features |= name.ToLowerInvariant() switch
+            {
+                "all" => DegenerativeFeatures.All,
+                "none" => DegenerativeFeatures.None,
+                "osteophytes" => DegenerativeFeatures.Osteophytes,
+                "disc-narrowing" => DegenerativeFeatures.DiscNarrowing,
+                "endplate-sclerosis" => DegenerativeFeatures.EndplateSclerosis,
+                "schmorl-nodes" => DegenerativeFeatures.SchmorlNodes,
+                "vacuum-discs" => DegenerativeFeatures.VacuumDiscs,
+                _ => Unknown(name, ref error),
+            };
+        }
+
+        return error is null;
+
+        static DegenerativeFeatures Unknown(string name, ref string? error)
+        {
+            error = $"--degenerative-features {name}: must be all, none, osteophytes, disc-narrowing, endplate-sclerosis, schmorl-nodes or vacuum-discs";
+            return DegenerativeFeatures.None;
+        }
     }
 
     private static bool TryOrientation(string text, out PatientOrientation orientation, out string? error)

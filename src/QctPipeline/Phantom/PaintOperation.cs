@@ -71,6 +71,12 @@ public sealed record Fill(FillKind Kind, float Hu, TissueClass Tissue)
     /// <summary>For <see cref="FillKind.Layered"/>: outermost first; the operation's shape is the outermost layer's.</summary>
     public IReadOnlyList<FillLayer> Layers { get; init; } = [];
 
+    /// <summary>For <see cref="FillKind.ShellCore"/>: a factor on the core's density at each point (endplate sclerosis), or null.</summary>
+    public DensityField? DensityModifier { get; init; }
+
+    /// <summary>For <see cref="FillKind.ShellCore"/>: a factor on the shell's CT number at each point (thinner endplate cortex), or null.</summary>
+    public DensityField? ShellModifier { get; init; }
+
     public static Fill Uniform(double hu, TissueClass tissue, double textureHu = 0) =>
         new(FillKind.Uniform, (float)hu, tissue) { TextureAmplitude = (float)textureHu };
 }
@@ -99,4 +105,7 @@ public sealed record PaintOperation(string Name, Shape Shape, Fill Fill, ShapeSp
 
     /// <summary>The code of the vertebra a rib articulates with (its thoracic label), 0 for everything that is not rib.</summary>
     public byte RibLabel { get; init; }
+
+    /// <summary>Removes body and vertebra labels where it covers (disc material in a Schmorl node is not bone).</summary>
+    public bool ClearsLabels { get; init; }
 }

@@ -21,6 +21,9 @@ public enum ReconstructionKernel
     Soft,
     Standard,
     Bone,
+
+    /// <summary>A sharp lung kernel (Siemens B70f, GE LUNG): strong high-frequency noise, overshoot and ringing at edges.</summary>
+    Sharp,
 }
 
 /// <summary>Patient position as DICOM (0018,5100) names it; prone is head first (HFP).</summary>
@@ -29,6 +32,14 @@ public enum PatientOrientation
     HeadFirstSupine,
     FeetFirstSupine,
     HeadFirstProne,
+}
+
+/// <summary>Where the arms are: raised above the head (the usual position for chest and abdominal CT), down along the trunk, or drawn from the seed (down 40 %).</summary>
+public enum ArmPosition
+{
+    Up,
+    Down,
+    Drawn,
 }
 
 public enum LesionKind
@@ -136,6 +147,27 @@ public sealed record PhantomOptions
     /// <summary>Anterior height loss of L1 as a fraction (0 = intact, 0.2–0.4 a moderate wedge fracture, Genant).</summary>
     public double L1FractureHeightLoss { get; init; }
 
+    /// <summary>A vertebra with an anterior wedge deformity of <see cref="WedgeHeightLoss"/>; null for none.</summary>
+    public string? WedgeLevel { get; init; }
+
+    /// <summary>Anterior height loss of <see cref="WedgeLevel"/> (Genant grade 1: 0.20–0.25, a finding that leaves the level measurable).</summary>
+    public double WedgeHeightLoss { get; init; } = 0.22;
+
+    /// <summary>Vertebral body size relative to the build's (per person, ±15 %); null draws it.</summary>
+    public double? VertebralSizeScale { get; init; }
+
+    /// <summary>Typical central depth of a lumbar endplate's dish (mm; thoracic 0.7 ×, per endplate 0.7–1.4 ×); null draws 1.2–2.6.</summary>
+    public double? EndplateConcavityMm { get; init; }
+
+    /// <summary>Arms raised (default: the usual positioning), down along the trunk, or drawn from the seed.</summary>
+    public ArmPosition Arms { get; init; } = ArmPosition.Up;
+
+    /// <summary>Spondylosis grade, 0 (none) … 1 (severe); null draws it from the age (<see cref="DegenerativeSpine"/>).</summary>
+    public double? DegenerationGrade { get; init; }
+
+    /// <summary>Which degenerative changes the grade may bring.</summary>
+    public DegenerativeFeatures DegenerativeFeatures { get; init; } = DegenerativeFeatures.All;
+
     public LesionKind Lesion { get; init; } = LesionKind.None;
 
     public string LesionLevel { get; init; } = "L1";
@@ -151,7 +183,15 @@ public sealed record PhantomOptions
     /// <summary>… and rotation SD (degrees).</summary>
     public double PositioningRotationDegrees { get; init; } = 1.5;
 
-    /// <summary>Sub-planes per slice for partial volume along z; null picks one per mm of thickness.</summary>
+    /// <summary>
+    /// Beam hardening left in the image (<see cref="Phantom.BeamHardening"/>): 1 = this spectrum's bone hardening with
+    /// water correction only (dark streaks between dense structures, lower CT numbers in large patients, slight cupping);
+    /// 0 = none, as after an iterative bone beam-hardening correction — the default, so that the noise-free CT numbers are
+    /// the truth's HU lines (truth.json states the error per level and rod when it is on); values between scale it.
+    /// </summary>
+    public double BeamHardening { get; init; }
+
+    /// <summary>Planes painted per slice spacing for partial volume along the table; null picks one per mm of spacing.</summary>
     public int? SubSlices { get; init; }
 
     /// <summary>Study description; also names the series.</summary>
@@ -225,6 +265,26 @@ public sealed record PhantomOptions
             return $"--l1-fracture {L1FractureHeightLoss}: must be 0–0.7";
         }
 
+        if (WedgeHeightLoss is < 0 or > 0.7)
+        {
+            return $"--wedge-loss {WedgeHeightLoss}: must be 0–0.7";
+        }
+
+        if (VertebralSizeScale is < 0.7 or > 1.3)
+        {
+            return $"--vertebral-size {VertebralSizeScale}: must be 0.7–1.3";
+        }
+
+        if (EndplateConcavityMm is < 0 or > 4)
+        {
+            return $"--endplate-concavity {EndplateConcavityMm}: must be 0–4 mm";
+        }
+
+        if (DegenerationGrade is < 0 or > 1)
+        {
+            return $"--degeneration {DegenerationGrade}: must be 0–1";
+        }
+
         if (LesionDiameterMm is < 3 or > 30)
         {
             return $"--lesion-diameter {LesionDiameterMm}: must be 3–30 mm";
@@ -233,6 +293,11 @@ public sealed record PhantomOptions
         if (TableHeightMm is < 0 or > 300)
         {
             return $"--table-height {TableHeightMm}: must be 0–300 mm";
+        }
+
+        if (BeamHardening is < 0 or > 2)
+        {
+            return $"--beam-hardening {BeamHardening}: must be 0–2";
         }
 
         if (SubSlices is < 1 or > 16)
@@ -247,7 +312,8 @@ public sealed record PhantomOptions
 
         var labels = new SpineLabels(RibPairs, LumbarVertebrae);
         foreach (var (option, level) in new[] { ("--from", FromLevel), ("--to", ToLevel), ("--lesion-level", LesionLevel) }
-                     .Concat(ScrewLevels.Select(level => ("--screws", level))))
+                     .Concat(ScrewLevels.Select(level => ("--screws", level)))
+                     .Concat(WedgeLevel is { } wedge ? [("--wedge", wedge)] : []))
         {
             if (labels.IndexOf(level) < 0)
             {

@@ -29,7 +29,7 @@ public static class PhantomStudyWriter
         "last rib-bearing one; lumbar vertebrae run down to S1. Codes: T1–T13 = 1–13, L1–L6 = 21–26, S1 = 31, background 0. " +
         $"{BodyLabelFile} labels vertebral bodies only; {VertebraLabelFile} whole vertebrae (body and posterior elements); " +
         $"{RibLabelFile} bony ribs (not costal cartilage) by the code of the vertebra each articulates with, so the lowest rib code names the last rib-bearing vertebra. " +
-        "Labels are taken from the sub-plane at each slice's centre where a structure covers at least half a pixel.";
+        "Labels are taken from the plane at each slice's centre where a structure covers at least half a pixel.";
 
     public static PhantomTruth Write(PhantomStudy study, string directory)
     {
@@ -202,7 +202,7 @@ public static class PhantomStudyWriter
         var scanBottom = Math.Min(setup.SliceCentres[0], setup.SliceCentres[^1]) - options.SliceThicknessMm / 2;
         var haInWater = physics.MineralInBase(MaterialLibrary.Hydroxyapatite, MaterialLibrary.Water) with { Material = PhantomTruth.HaInWater };
         var haInResin = physics.MineralInBase(MaterialLibrary.Hydroxyapatite, MaterialLibrary.SolidWater) with { Material = "hydroxyapatite in water-equivalent resin (QRM, B-MAS rods)" };
-        var levels = anatomy.Vertebrae.Select(v => LevelTruthOf(v, anatomy, setup, scanTop, scanBottom, options, haInWater)).ToList();
+        var levels = anatomy.Vertebrae.Select(v => LevelTruths.Of(study, v, scanTop, scanBottom, haInWater)).ToList();
 
         var lines = new List<HuLine>
         {
@@ -263,7 +263,7 @@ public static class PhantomStudyWriter
                 options.SliceThicknessMm,
                 options.SliceSpacingMm,
                 Math.Round(options.SliceSpacingMm * Math.Cos(options.GantryTiltDegrees * Math.PI / 180), 6),
-                study.SubPlanes,
+                study.PlaneSamples.Count,
                 options.GantryTiltDegrees,
                 setup.TableHeightMm,
                 geometry.DirectionCosines.Select(Round).ToArray(),
@@ -274,7 +274,14 @@ public static class PhantomStudyWriter
                 RescaleIntercept,
                 1,
                 [Math.Round(rotation.X, 6), Math.Round(rotation.Y, 6), Math.Round(rotation.Z, 6), Math.Round(rotation.W, 6)],
-                TruthVectors.Of(setup.Translation)),
+                TruthVectors.Of(setup.Translation),
+                new SliceProfileTruth(
+                    "detector aperture (box) convolved with a triangular z-filter, along the table",
+                    Math.Round(study.SliceProfile.FwhmMm, 4),
+                    Math.Round(study.SliceProfile.FwtmMm, 4),
+                    Math.Round(study.SliceProfile.CollimationMm, 4),
+                    Math.Round(study.PlaneStepMm, 6),
+                    study.PlaneSamples.Select(sample => Math.Round(sample.Weight, 6)).ToArray())),
             Physics = new PhysicsTruth(
                 options.Kvp,
                 Math.Round(physics.MeanDetectedEnergyKeV, 3),
@@ -285,74 +292,12 @@ public static class PhantomStudyWriter
             Levels = levels,
             CalibrationPhantom = options.CalibrationPhantom == CalibrationPhantomKind.None
                 ? null
-                : new CalibrationPhantomTruth(options.CalibrationPhantom, "Rods run along z through the whole series; centres are LPS x, y (mm); ExpectedHu is noise-free.", setup.Rods,
+                : new CalibrationPhantomTruth(options.CalibrationPhantom, "Rods run along z through the whole series; centres are LPS x, y (mm); ExpectedHu is noise-free, before the beam-hardening error BeamHardeningHu.", LevelTruths.RodsWithBeamHardening(study),
                     options.CalibrationPhantom == CalibrationPhantomKind.Mindways ? haInWater : haInResin),
             Lesion = anatomy.LesionCentre is { } lesion
                 ? new LesionTruth(options.Lesion, options.LesionLevel, options.LesionDiameterMm, TruthVectors.Of(setup.ToPatient(lesion)))
                 : null,
             ScrewLevels = options.ScrewLevels,
         };
-    }
-
-    /// <summary>Body volume, centroid and the core's mean density, integrated on a 0.5 mm grid in the vertebra's frame.</summary>
-    private static LevelTruth LevelTruthOf(VertebraModel v, PhantomAnatomy anatomy, ScanSetup setup, double scanTop, double scanBottom, PhantomOptions options, HuLine haInWater)
-    {
-        const float step = 0.5f;
-        var frame = v.Frame;
-        var texture = anatomy.TrabecularTexture;
-        const float amplitude = PhantomAnatomy.TrabecularTextureAmplitude;
-        double bodyCount = 0, coreCount = 0, densitySum = 0;
-        var centroid = Vector3.Zero;
-        for (var z = -v.Height / 2; z <= v.Height / 2; z += step)
-        {
-            for (var y = -v.Depth / 2; y <= v.Depth / 2; y += step)
-            {
-                for (var x = -v.Width / 2; x <= v.Width / 2; x += step)
-                {
-                    var p = frame.ToWorld(new Vector3(x, y, z));
-                    var distance = v.Body.Distance(p);
-                    if (distance >= 0)
-                    {
-                        continue;
-                    }
-
-                    bodyCount++;
-                    centroid += p;
-                    if (distance < -v.CorticalShellMm)
-                    {
-                        coreCount++;
-                        densitySum += v.TrabecularBmd * (1 + amplitude * texture.Sample(p));
-                    }
-                }
-            }
-        }
-
-        var voxel = step * step * step;
-        var centre = setup.ToPatient(centroid / (float)bodyCount);
-        var top = setup.ToPatient(frame.ToWorld(new Vector3(0, 0, v.Height / 2))).Z;
-        var bottom = setup.ToPatient(frame.ToWorld(new Vector3(0, 0, -v.Height / 2))).Z;
-        var trueVbmd = densitySum / coreCount;
-        var axis = Vector3.Transform(frame.AxisZ, setup.Rotation);
-        return new LevelTruth(
-            v.Name,
-            v.Code,
-            v.RibBearing,
-            Math.Max(top, bottom) <= scanTop && Math.Min(top, bottom) >= scanBottom,
-            Math.Round(trueVbmd, 3),
-            Math.Round(v.TrabecularBmd, 3),
-            Math.Round(v.MarrowFatFraction, 4),
-            Math.Round(v.MarrowIodineMgPerCm3, 4),
-            v.TrabecularLine,
-            Math.Round(v.TrabecularLine.HuAt(trueVbmd), 3),
-            Math.Round(haInWater.DensityAt(v.TrabecularLine.HuAt(trueVbmd)), 3),
-            TruthVectors.Of(centre),
-            TruthVectors.Of(axis),
-            Math.Round(bodyCount * voxel, 1),
-            Math.Round(coreCount * voxel, 1),
-            Math.Round(v.Width, 3),
-            Math.Round(v.Depth, 3),
-            Math.Round(v.Height, 3),
-            Math.Round(v.CorticalShellMm, 3),
-            v.Name == "L1" ? options.L1FractureHeightLoss : 0);
     }
 }

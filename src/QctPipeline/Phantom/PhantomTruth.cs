@@ -7,7 +7,8 @@ namespace QctPipeline.Phantom;
 /// <summary>The known answer for a generated study, written as truth.json next to the series.</summary>
 public sealed record PhantomTruth
 {
-    public const int FormatVersion = 2;
+    /// <summary>3 (issue 14): per level shape and degeneration, beam hardening per level and rod, the slice profile; TrueVbmd leaves sclerotic bands out.</summary>
+    public const int FormatVersion = 3;
 
     /// <summary>The name of the hydroxyapatite-in-water line in <see cref="PhysicsTruth.Lines"/>.</summary>
     public const string HaInWater = "hydroxyapatite in water";
@@ -100,7 +101,15 @@ public sealed record SeriesTruth(
     double RescaleIntercept,
     double RescaleSlope,
     double[] AnatomyToPatientRotation,
-    double[] AnatomyToPatientTranslation);
+    double[] AnatomyToPatientTranslation,
+    SliceProfileTruth SliceProfile);
+
+/// <summary>
+/// The slice sensitivity profile along the table (box of the collimation ⊗ triangular z-filter, decision 0003): its FWHM
+/// along the table (the nominal thickness, over cos(tilt) when tilted), full width at tenth maximum, and the planes each slice averages —
+/// PlaneStepMm apart, weights from the centre outwards symmetric, SubPlanesPerSlice of them.
+/// </summary>
+public sealed record SliceProfileTruth(string Shape, double FwhmMm, double FwtmMm, double CollimationMm, double PlaneStepMm, double[] PlaneWeights);
 
 /// <summary>The HU model at this kVp: a line per material (HU = intercept + slope × density) and fixed tissues' HU.</summary>
 public sealed record PhysicsTruth(
@@ -112,10 +121,14 @@ public sealed record PhysicsTruth(
     IReadOnlyDictionary<string, double> TissueHu);
 
 /// <summary>
-/// One vertebra. TrueVbmd is the mean HA density of its trabecular core as rendered (texture included); the HU line
-/// maps it to the core's noise-free mean HU. HaInWaterEquivalent is the density of HA in water with that HU: what an
-/// error-free single-energy calibration reads, TrueVbmd plus the marrow-fat error (decision 0003). Centroid and volume
-/// are of the body alone, computed on a 0.5 mm grid.
+/// One vertebra. TrueVbmd is the mean HA density of its trabecular core as rendered (texture included): inside the
+/// cortical shell, outside bands of endplate sclerosis and the sclerotic rims of Schmorl nodes (an ROI that holds those
+/// has its own truth, <see cref="PhantomStudy.TrueTrabecularDensity"/>). The HU line maps it to the core's noise-free
+/// mean HU. HaInWaterEquivalent is the density of HA in water with that HU: what an error-free single-energy
+/// calibration reads, TrueVbmd plus the marrow-fat error (decision 0003). Centroid and volume are of the body's label —
+/// the body with its osteophytes, without Schmorl nodes — computed on a 0.5 mm grid. AnteriorHeightLoss is the wedge (a
+/// fracture or a drawn grade-1 wedge). BeamHardeningHu is the mean beam-hardening error over the core (0 unless beam
+/// hardening is on): the noise-free core reads ExpectedTrabecularHu plus it.
 /// </summary>
 public sealed record LevelTruth(
     string Name,
@@ -137,7 +150,33 @@ public sealed record LevelTruth(
     double BodyDepthMm,
     double BodyHeightMm,
     double CorticalShellMm,
-    double AnteriorHeightLoss);
+    double AnteriorHeightLoss,
+    double BeamHardeningHu,
+    BodyShapeTruth Shape,
+    DegenerationTruth Degeneration);
+
+/// <summary>
+/// A body's shape beyond its box: waist (fraction narrower at mid-height), endplate dish depths, the posterior wall's
+/// concavity at the midline, and the height at the endplates' centres (rim height less both dishes), all mm.
+/// </summary>
+public sealed record BodyShapeTruth(double WaistFraction, double SuperiorConcavityMm, double InferiorConcavityMm, double PosteriorWallConcavityMm, double CentralHeightMm);
+
+/// <summary>
+/// A vertebra's degenerative change: its osteophytes (count; volume inside the body label), sclerotic band depths at its
+/// superior and inferior endplates, Schmorl nodes (count; volume taken out of the label), and the disc below it: height,
+/// degeneration 0–1, gas (vacuum disc), bridging osteophytes across it.
+/// </summary>
+public sealed record DegenerationTruth(
+    int Osteophytes,
+    double OsteophyteVolumeMm3,
+    double SuperiorSclerosisMm,
+    double InferiorSclerosisMm,
+    int SchmorlNodes,
+    double SchmorlNodeVolumeMm3,
+    double DiscBelowMm,
+    double DiscBelowDegeneration,
+    bool VacuumDiscBelow,
+    bool BridgingBelow);
 
 /// <summary>
 /// The rods, and the line of the material their densities are equivalent to (HA in resin for QRM and B-MAS, HA in water

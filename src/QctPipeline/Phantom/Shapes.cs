@@ -160,3 +160,35 @@ public sealed class Offset(Shape shape, float outward) : Shape
 
     public override float Distance(Vector3 p) => shape.Distance(p) - outward;
 }
+
+/// <summary>A triangle thickened to a plate (flat bones: the scapula's blade); exact distance to the triangle minus half the thickness.</summary>
+public sealed class ThinTriangle(Vector3 a, Vector3 b, Vector3 c, float halfThickness) : Shape
+{
+    private readonly Vector3 ab = b - a;
+    private readonly Vector3 bc = c - b;
+    private readonly Vector3 ca = a - c;
+    private readonly Vector3 normal = Vector3.Cross(b - a, a - c);
+
+    public override Bounds Bounds { get; } = new Bounds(Vector3.Min(a, Vector3.Min(b, c)), Vector3.Max(a, Vector3.Max(b, c))).Grow(halfThickness);
+
+    public override float Distance(Vector3 p)
+    {
+        var (pa, pb, pc) = (p - a, p - b, p - c);
+        var inside = MathF.Sign(Vector3.Dot(Vector3.Cross(ab, normal), pa)) + MathF.Sign(Vector3.Dot(Vector3.Cross(bc, normal), pb)) + MathF.Sign(Vector3.Dot(Vector3.Cross(ca, normal), pc)) >= 2;
+        float squared;
+        if (inside)
+        {
+            var along = Vector3.Dot(normal, pa);
+            squared = along * along / normal.LengthSquared();
+        }
+        else
+        {
+            squared = Math.Min(Math.Min(
+                (ab * Math.Clamp(Vector3.Dot(ab, pa) / ab.LengthSquared(), 0, 1) - pa).LengthSquared(),
+                (bc * Math.Clamp(Vector3.Dot(bc, pb) / bc.LengthSquared(), 0, 1) - pb).LengthSquared()),
+                (ca * Math.Clamp(Vector3.Dot(ca, pc) / ca.LengthSquared(), 0, 1) - pc).LengthSquared());
+        }
+
+        return MathF.Sqrt(squared) - halfThickness;
+    }
+}

@@ -27,7 +27,11 @@ public static class TrainingExport
 {
     private static readonly DateTimeOffset FixedZipTime = new(1980, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    /// <summary>The options rendered on a cubic grid of <paramref name="spacingMm"/> covering the same field of view.</summary>
+    /// <summary>
+    /// The options rendered on a cubic grid of <paramref name="spacingMm"/> covering the same field of view. Slices are
+    /// <paramref name="spacingMm"/> apart and at least that thick: a thicker slice of the options (a 5 mm series drawn
+    /// for training) keeps its slice sensitivity profile, reconstructed overlapping on the grid.
+    /// </summary>
     public static PhantomOptions OnIsotropicGrid(PhantomOptions options, double spacingMm)
     {
         var matrix = (int)Math.Ceiling(options.ReconstructionDiameterMm / spacingMm / 2) * 2;
@@ -35,7 +39,7 @@ public static class TrainingExport
         {
             Matrix = matrix,
             PixelSpacingMm = spacingMm,
-            SliceThicknessMm = spacingMm,
+            SliceThicknessMm = Math.Max(spacingMm, options.SliceThicknessMm),
             SliceSpacingMm = spacingMm,
         };
     }
@@ -43,7 +47,8 @@ public static class TrainingExport
     /// <summary>
     /// A training case's options drawn from its seed: density, kVp, contrast, kernel, noise, coverage (a quarter of cases
     /// without a whole L1: chest-only, abdomen-only, L1 cut by the scan's edge), transitional anatomy, fracture, lesion,
-    /// metal and orientation.
+    /// metal and orientation; then, from a stream of their own (<see cref="WithRealism"/>), slice thickness up to 5 mm,
+    /// sharp kernels, low-dose noise, beam hardening, arms, degeneration and grade-1 wedges.
     /// </summary>
     public static PhantomOptions RandomCase(PhantomOptions template, long seed)
     {
@@ -80,14 +85,20 @@ public static class TrainingExport
                 : ("L1", labels.Names[Math.Min(labels.Names.Count - 1, l1 + 2 + random.Next(4))], cut, 4.0);
         }
 
-        return template with
+        var density = Math.Round(random.Uniform(40, 220), 1);
+        var kvp = double.Parse(Pick("80", "100", "120", "120", "120", "140"), CultureInfo.InvariantCulture);
+        var contrast = random.NextDouble() switch { < 0.55 => ContrastPhase.None, < 0.9 => ContrastPhase.Venous, _ => ContrastPhase.Arterial };
+
+        // The kernel, drawn here before, is drawn with the rest of the realism now; its draw stays so that the draws
+        // after it keep their values.
+        _ = random.NextDouble();
+        var drawn = template with
         {
             Seed = seed,
             PatientId = $"TRAIN-{seed:000000}",
-            L1BmdMgPerCm3 = Math.Round(random.Uniform(40, 220), 1),
-            Kvp = double.Parse(Pick("80", "100", "120", "120", "120", "140"), CultureInfo.InvariantCulture),
-            Contrast = random.NextDouble() switch { < 0.55 => ContrastPhase.None, < 0.9 => ContrastPhase.Venous, _ => ContrastPhase.Arterial },
-            Kernel = random.NextDouble() switch { < 0.25 => ReconstructionKernel.Soft, < 0.8 => ReconstructionKernel.Standard, _ => ReconstructionKernel.Bone },
+            L1BmdMgPerCm3 = density,
+            Kvp = kvp,
+            Contrast = contrast,
             NoiseSigmaHu = Math.Round(random.Uniform(6, 28), 1),
             ReconstructionDiameterMm = Math.Round(random.Uniform(320, 460)),
             RibPairs = ribs,
@@ -102,6 +113,54 @@ public static class TrainingExport
             ScrewLevels = screws,
             Orientation = random.NextDouble() switch { < 0.9 => PatientOrientation.HeadFirstSupine, < 0.97 => PatientOrientation.FeetFirstSupine, _ => PatientOrientation.HeadFirstProne },
             CalibrationPhantom = random.NextDouble() < 0.1 ? CalibrationPhantomKind.Mindways : CalibrationPhantomKind.None,
+        };
+        return drawn.WithRealism(seed, labels);
+    }
+
+    /// <summary>
+    /// What makes a case look like a patient's scan rather than a clean phantom, each drawn independently:
+    /// <list type="bullet">
+    /// <item>the series' slice thickness: 40 % 1 mm or less (the grid's own), else 1.25–5 mm, a third of those 5 mm
+    /// (the opportunistic-screening abdomen);</item>
+    /// <item>the kernel: soft 20 %, standard 55 %, bone 12 %, sharp (lung) 13 %; the sharper, the noisier at the same
+    /// dose (bone × 1.8, sharp × 3), and 20 % of cases at low dose (noise × 1.6–2.6, up to 60 HU in soft tissue with
+    /// soft or standard kernels);</item>
+    /// <item>beam hardening off in 30 %, else 0.3–1 of the uncorrected spectrum's;</item>
+    /// <item>arms down in 40 %;</item>
+    /// <item>a degenerative spine in 30 %, grade 0.15–1;</item>
+    /// <item>a grade-1 wedge (20–25 % anterior height loss) at T11, T12, L1 or L2 in 15 %.</item>
+    /// </list>
+    /// </summary>
+    private static PhantomOptions WithRealism(this PhantomOptions options, long seed, SpineLabels labels)
+    {
+        var random = PhantomRandom.Stream(seed, "training-case/realism");
+        var thickness = random.NextDouble() < 0.4 ? 1 : random.NextDouble() switch { < 0.33 => 5, < 0.5 => 3, < 0.67 => 2.5, < 0.83 => 2, _ => 1.25 };
+        var kernel = random.NextDouble() switch
+        {
+            < 0.20 => ReconstructionKernel.Soft,
+            < 0.75 => ReconstructionKernel.Standard,
+            < 0.87 => ReconstructionKernel.Bone,
+            _ => ReconstructionKernel.Sharp,
+        };
+        var lowDose = random.NextDouble() < 0.2 ? random.Uniform(1.6, 2.6) : 1;
+        var kernelNoise = kernel switch { ReconstructionKernel.Bone => 1.8, ReconstructionKernel.Sharp => 3.0, _ => 1.0 };
+        var noise = Math.Min(kernel is ReconstructionKernel.Soft or ReconstructionKernel.Standard ? 60 : 150, options.NoiseSigmaHu * lowDose * kernelNoise);
+        var beamHardening = random.NextDouble() < 0.3 ? 0 : Math.Round(random.Uniform(0.3, 1.0), 2);
+        var armsDown = random.NextDouble() < 0.4;
+        var degeneration = random.NextDouble() < 0.3 ? Math.Round(random.Uniform(0.15, 1.0), 2) : 0;
+        var l1 = labels.IndexOf("L1");
+        var wedge = random.NextDouble() < 0.15 ? labels.Names[l1 - 2 + random.Next(4)] : null;
+        var wedgeLoss = Math.Round(random.Uniform(0.20, 0.25), 3);
+        return options with
+        {
+            SliceThicknessMm = thickness,
+            Kernel = kernel,
+            NoiseSigmaHu = Math.Round(noise, 1),
+            BeamHardening = beamHardening,
+            Arms = armsDown ? ArmPosition.Down : ArmPosition.Up,
+            DegenerationGrade = degeneration,
+            WedgeLevel = wedge,
+            WedgeHeightLoss = wedge is null ? options.WedgeHeightLoss : wedgeLoss,
         };
     }
 

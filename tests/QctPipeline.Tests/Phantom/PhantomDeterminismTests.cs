@@ -29,6 +29,34 @@ public sealed class PhantomDeterminismTests
     }
 
     [Fact]
+    public void EveryNewFeatureOnStillGivesIdenticalVolumesAndLabels()
+    {
+        var options = Small with
+        {
+            Matrix = 128,
+            FromLevel = "T1",
+            ToLevel = "L2",
+            Arms = ArmPosition.Down,
+            BeamHardening = 1,
+            DegenerationGrade = 1,
+            Kernel = ReconstructionKernel.Sharp,
+            NoiseSigmaHu = 60,
+            WedgeLevel = "T12",
+            SliceThicknessMm = 5,
+            SliceSpacingMm = 2.5,
+        };
+        var a = PhantomGenerator.Generate(options);
+        var b = PhantomGenerator.Generate(options);
+        Assert.Equal(a.Volume.Voxels.ToArray(), b.Volume.Voxels.ToArray());
+        Assert.Equal(a.BodyLabels, b.BodyLabels);
+        Assert.Equal(a.VertebraLabels, b.VertebraLabels);
+        Assert.Equal(a.RibLabels, b.RibLabels);
+        Assert.Equal(
+            PhantomStudyWriter.BuildTruth(a, new PhantomStudyWriter.StudyUids(options)).ToJson(),
+            PhantomStudyWriter.BuildTruth(b, new PhantomStudyWriter.StudyUids(options)).ToJson());
+    }
+
+    [Fact]
     public void AnotherSeedGivesAnotherPatient()
     {
         var a = PhantomGenerator.Generate(Small);

@@ -65,8 +65,9 @@ public sealed class PhantomModelTests
     {
         var intact = new PhantomAnatomy(SmallPhantoms.Options, new CtNumberModel(120)).Vertebra("L1");
         var fractured = new PhantomAnatomy(SmallPhantoms.Options with { L1FractureHeightLoss = 0.4 }, new CtNumberModel(120)).Vertebra("L1");
-        var anteriorTop = intact.Frame.ToWorld(new System.Numerics.Vector3(0, -intact.Depth / 2 + 2, intact.Height / 2 - 2));
-        var posteriorTop = intact.Frame.ToWorld(new System.Numerics.Vector3(0, intact.Depth / 2 - 6, intact.Height / 2 - 2));
+        // 4 mm below the rim's height: below the endplates' dishes (up to 3 mm deep), above a 40 % wedge's anterior endplate.
+        var anteriorTop = intact.Frame.ToWorld(new System.Numerics.Vector3(0, -intact.Depth / 2 + 2, intact.Height / 2 - 4));
+        var posteriorTop = intact.Frame.ToWorld(new System.Numerics.Vector3(0, intact.Depth / 2 - 6, intact.Height / 2 - 4));
         Assert.True(intact.Body.Distance(anteriorTop) < 0);
         Assert.True(fractured.Body.Distance(anteriorTop) > 0);
         Assert.True(fractured.Body.Distance(posteriorTop) < 0);

@@ -79,6 +79,52 @@ public sealed class TrainingExportTests
         Assert.Equal(cases.Select(c => c.L1BmdMgPerCm3), Enumerable.Range(1000, 60).Select(seed => TrainingExport.RandomCase(new PhantomOptions(), seed).L1BmdMgPerCm3));
     }
 
+    [Fact]
+    public void RandomCasesDrawPatientLikeScansAtTheStatedRates()
+    {
+        var cases = Enumerable.Range(20000, 2000).Select(seed => TrainingExport.RandomCase(new PhantomOptions(), seed)).ToList();
+        double Rate(Func<PhantomOptions, bool> what) => cases.Count(what) / (double)cases.Count;
+        Assert.All(cases, options => Assert.Null(options.Validate()));
+        Assert.InRange(Rate(c => c.Kernel is ReconstructionKernel.Bone or ReconstructionKernel.Sharp), 0.21, 0.29);
+        Assert.InRange(Rate(c => c.Kernel == ReconstructionKernel.Sharp), 0.10, 0.16);
+        Assert.InRange(Rate(c => c.Arms == ArmPosition.Down), 0.36, 0.44);
+        Assert.InRange(Rate(c => c.DegenerationGrade > 0), 0.26, 0.34);
+        Assert.InRange(Rate(c => c.WedgeLevel is not null), 0.12, 0.18);
+        Assert.InRange(Rate(c => c.BeamHardening > 0), 0.65, 0.75);
+        Assert.InRange(Rate(c => c.SliceThicknessMm == 5), 0.16, 0.24);
+        Assert.All(cases.Where(c => c.WedgeLevel is not null), c =>
+        {
+            Assert.Contains(c.WedgeLevel, new[] { "T10", "T11", "T12", "T13", "L1", "L2" });
+            Assert.InRange(c.WedgeHeightLoss, 0.20, 0.25);
+        });
+
+        // Low dose: soft-tissue noise up to 60 HU with soft and standard kernels, sharp kernels noisier still.
+        Assert.Contains(cases, c => c.Kernel == ReconstructionKernel.Standard && c.NoiseSigmaHu > 45);
+        Assert.All(cases.Where(c => c.Kernel is ReconstructionKernel.Soft or ReconstructionKernel.Standard), c => Assert.InRange(c.NoiseSigmaHu, 6, 60));
+        Assert.True(cases.Where(c => c.Kernel == ReconstructionKernel.Sharp).Average(c => c.NoiseSigmaHu) > 2 * cases.Where(c => c.Kernel == ReconstructionKernel.Standard).Average(c => c.NoiseSigmaHu));
+    }
+
+    [Fact]
+    public void HeldOutEvaluationCasesIncludeThickSlicesSharpKernelsDegenerationAndWedges()
+    {
+        var cases = Enumerable.Range(900000, 200).Select(seed => QctPipeline.Cli.Commands.EvalModelCommand.CaseOptions(seed)).ToList();
+        Assert.Contains(cases, c => c.SliceThicknessMm == 5);
+        Assert.All(cases, c => Assert.Equal(c.SliceThicknessMm, c.SliceSpacingMm));
+        Assert.True(cases.Count(c => c.Kernel == ReconstructionKernel.Sharp) >= 10);
+        Assert.True(cases.Count(c => c.DegenerationGrade > 0.5) >= 10);
+        Assert.True(cases.Count(c => c.WedgeLevel is not null) >= 10);
+        Assert.True(cases.Count(c => c.Arms == ArmPosition.Down) >= 40);
+    }
+
+    [Fact]
+    public void TheIsotropicGridKeepsAThickerSeriesProfile()
+    {
+        var options = TrainingExport.OnIsotropicGrid(SmallPhantoms.Options with { SliceThicknessMm = 5 }, 2);
+        Assert.Equal(5, options.SliceThicknessMm);
+        Assert.Equal(2, options.SliceSpacingMm);
+        Assert.Equal(2, TrainingExport.OnIsotropicGrid(SmallPhantoms.Options with { SliceThicknessMm = 1 }, 2).SliceThicknessMm);
+    }
+
     private static byte[] ReadNpy(ZipArchiveEntry entry, out string header)
     {
         using var stream = entry.Open();
