@@ -155,8 +155,8 @@ public sealed record AnatomyOptions
     /// <summary>A break up to this long (mm) is the sacroiliac joint's space, 2–4 mm in adults, not soft tissue.</summary>
     public int SacrumMaxGapMm { get; init; } = 4;
 
-    /// <summary>Share of a vertebra's samples that must show it on both sides.</summary>
-    public double SacrumMinShare { get; init; } = 0.5;
+    /// <summary>Share of a vertebra's samples (its middle 60 %) that must show it on both sides: L5, beside the iliac crests, shows it over its lower part only.</summary>
+    public double SacrumMinShare { get; init; } = 0.7;
 
     /// <summary>The alae and iliac wings beside S1 stand at least this tall (mm along the spine); a rib is a bar of 10–15 mm.</summary>
     public double SacrumMinRunMm { get; init; } = 25;

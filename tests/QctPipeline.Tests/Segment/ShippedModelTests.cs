@@ -12,7 +12,7 @@ namespace QctPipeline.Tests.Segment;
 public sealed class ShippedModelTests
 {
     private static readonly string[] AnalyzeFields =
-        ["status", "reason", "patientId", "studyDate", "studyInstanceUid", "seriesInstanceUid", "l1", "levels", "calibration", "contrast", "kvp", "densityMap", "store", "comparison", "warnings", "timingsMs"];
+        ["status", "reason", "patientId", "studyDate", "studyInstanceUid", "seriesInstanceUid", "l1", "levels", "counts", "calibration", "contrast", "kvp", "densityMap", "store", "comparison", "warnings", "timingsMs"];
 
     private static readonly string[] L1Fields =
         ["found", "centroidLps", "volumeMl", "confidence", "measuredLevel", "trabecular", "vbmd", "category", "categoryContrastAffected", "huFlags"];
@@ -34,11 +34,7 @@ public sealed class ShippedModelTests
     [Fact]
     public void Segment_and_analyze_on_a_small_phantom_keep_the_contract()
     {
-        if (ShippedManifest() is not { } manifest)
-        {
-            return;
-        }
-
+        var manifest = ShippedManifest() ?? throw new InvalidOperationException("models/qct-l1-model.json is not in the repository");
         using var folder = new TempFolder();
         var options = new PhantomOptions { Seed = 42, Matrix = 160, ReconstructionDiameterMm = 400, SliceThicknessMm = 3, SliceSpacingMm = 3, FromLevel = "T11", ToLevel = "L3" };
         PhantomStudyWriter.Write(PhantomGenerator.Generate(options), folder.Path);
@@ -52,8 +48,8 @@ public sealed class ShippedModelTests
         Assert.True(segment.ExitCode == 0, segment.Error);
         using var segmentJson = JsonDocument.Parse(segment.Output);
         var status = segmentJson.RootElement.GetProperty("status").GetString();
-        Assert.Contains(status, new[] { "ok", "no-l1" });
-        if (status == "ok")
+        Assert.Contains(status, new[] { "ok", "review", "no-l1" });
+        if (status != "no-l1")
         {
             var mask = NiftiReader.Read(maskPath);
             Assert.Equal([160, 160], mask.Dimensions.Take(2));
@@ -69,14 +65,16 @@ public sealed class ShippedModelTests
         using var analyzeJson = JsonDocument.Parse(analyze.Output);
         var root = analyzeJson.RootElement;
         Assert.Equal(AnalyzeFields, root.EnumerateObject().Select(p => p.Name));
-        Assert.Equal(status, root.GetProperty("status").GetString());
+        // The analysis adds its own reasons to look: an ok segmentation may be measured as review, never the reverse.
+        var analyzed = root.GetProperty("status").GetString();
+        Assert.True(analyzed == status || (status == "ok" && analyzed == "review"), $"segment {status}, analyze {analyzed}");
         Assert.Equal("PHANTOM-0001", root.GetProperty("patientId").GetString());
         Assert.Equal("2025-01-10", root.GetProperty("studyDate").GetString());
         var l1 = root.GetProperty("l1");
         Assert.Equal(L1Fields, l1.EnumerateObject().Select(p => p.Name));
-        Assert.Equal(status == "ok", l1.GetProperty("found").GetBoolean());
+        Assert.Equal(status != "no-l1", l1.GetProperty("found").GetBoolean());
         Assert.Equal(120, root.GetProperty("kvp").GetDouble());
-        if (status == "ok")
+        if (status != "no-l1")
         {
             Assert.InRange(l1.GetProperty("trabecular").GetProperty("meanHu").GetDouble(), -100, 600);
             Assert.Contains(root.GetProperty("calibration").GetProperty("method").GetString(), new[] { "phantom", "async", "internal", "none" });
@@ -105,11 +103,7 @@ public sealed class ShippedModelTests
     [Fact]
     public void Real_ct_covering_only_T11_T12_claims_no_L1_and_a_T12_it_names_is_the_real_one()
     {
-        if (ShippedManifest() is not { } manifest)
-        {
-            return;
-        }
-
+        var manifest = ShippedManifest() ?? throw new InvalidOperationException("models/qct-l1-model.json is not in the repository");
         var result = QctProcess.Run("analyze", RealData.Path("ts-spine-j2k", "dicom"), "--json", "--model", manifest);
 
         Assert.True(result.ExitCode == 0, result.Error);
