@@ -107,7 +107,7 @@ public sealed class TrainingExportTests
     [Fact]
     public void HeldOutEvaluationCasesIncludeThickSlicesSharpKernelsDegenerationAndWedges()
     {
-        var cases = Enumerable.Range(900000, 200).Select(seed => QctPipeline.Cli.Commands.EvalModelCommand.CaseOptions(seed)).ToList();
+        var cases = Enumerable.Range(900000, 200).Select(seed => QctPipeline.Evaluation.PhantomLevelEvaluation.CaseOptions(seed)).ToList();
         Assert.Contains(cases, c => c.SliceThicknessMm == 5);
         Assert.All(cases, c => Assert.Equal(c.SliceThicknessMm, c.SliceSpacingMm));
         Assert.True(cases.Count(c => c.Kernel == ReconstructionKernel.Sharp) >= 10);
