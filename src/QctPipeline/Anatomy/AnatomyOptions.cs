@@ -87,6 +87,34 @@ public sealed record AnatomyOptions
     /// <summary>A disc must stand out by this fraction of the scan's strong disc signals (their 90th percentile) to be worth a vertebra.</summary>
     public double DiscEvidenceCost { get; init; } = 0.3;
 
+    /// <summary>
+    /// A vertebra's pitch is about this fraction of its body's width, from T1 to L5: 0.56–0.78 (median 0.70) on LIDC-IDRI
+    /// 0001 and CPTAC's chest CT, 0.73–0.98 on the phantoms. Half that means a body's middle taken for a disc.
+    /// </summary>
+    public double PitchPerBodyWidth { get; init; } = 0.75;
+
+    /// <summary>
+    /// Cost of a pitch unlike the bodies' width, per squared log ratio to <see cref="PitchPerBodyWidth"/> × width: 0.25
+    /// at the real and phantom extremes, 1.2 for a pitch of half the width's (every body split in two).
+    /// </summary>
+    public double BodySizePitchCost { get; init; } = 3;
+
+    /// <summary>Window (mm along the spine) of the running median over the bodies' widths: a few vertebrae, so disc slices and a misread outline do not count.</summary>
+    public double BodyWidthWindowMm { get; init; } = 41;
+
+    /// <summary>
+    /// Cost (in units of a strong disc's gain) of a disc showing as a hump after one showing as a valley, or the reverse:
+    /// a spine's discs show one way, so alternating kinds at half the pitch mark bodies' middles taken for discs.
+    /// </summary>
+    public double DiscKindChangeCost { get; init; } = 0.5;
+
+    /// <summary>
+    /// A disc whose signal (HU of its valley or hump) is below this barely shows: a 5 mm phantom's thoracolumbar discs at
+    /// 110 mg/cm³ read 7–19 HU and their chain can fall half a vertebra off; real thoracolumbar discs read 23–134 HU
+    /// (LIDC-IDRI 0001 at 2.5 mm, CPTAC's chest CT). With both discs of L1 this faint its limits are uncertain: review.
+    /// </summary>
+    public double FaintDiscSignalHu { get; init; } = 20;
+
     /// <summary>Disc signals are measured against at least this (HU): a scan with no clear disc must not make noise look like discs.</summary>
     public double MinDiscSignalHu { get; init; } = 40;
 

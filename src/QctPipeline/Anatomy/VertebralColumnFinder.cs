@@ -23,19 +23,25 @@ public static class VertebralColumnFinder
         var slices = last - first + 1;
         var bodyX = new double[slices];
         var bodyY = new double[slices];
+        var bodyWidth = new double[slices];
+        var bodyEdge = new double[slices];
+        Array.Fill(bodyEdge, double.NaN);
         Array.Fill(bodyX, double.NaN);
         Array.Fill(bodyY, double.NaN);
+        Array.Fill(bodyWidth, double.NaN);
 
         // The centre moves smoothly along the spine: finding it every ~2 mm and interpolating between is enough.
         var step = Math.Max(1, (int)Math.Round(options.TrackingPixelMm / g.Spacing.Z));
         Parallel.For(0, (slices + step - 1) / step, i =>
         {
             var s = i * step;
-            (bodyX[s], bodyY[s]) = BodyCentre(view, first + s, canal.X[first + s], canal.Y[first + s], options);
+            (bodyX[s], bodyY[s], bodyWidth[s], bodyEdge[s]) = BodyCentre(view, first + s, canal.X[first + s], canal.Y[first + s], options);
         });
         var smoothingSlices = g.Spacing.Z;
         bodyX = Series.SmoothRobust(bodyX, Series.OddWindow(15 / smoothingSlices), 4 / smoothingSlices);
         bodyY = Series.SmoothRobust(bodyY, Series.OddWindow(15 / smoothingSlices), 4 / smoothingSlices);
+        bodyEdge = Series.FillGaps(bodyEdge);
+        bodyWidth = Series.SmoothRobust(bodyWidth, Series.OddWindow(options.BodyWidthWindowMm / smoothingSlices), 4 / smoothingSlices);
         if (double.IsNaN(bodyX[0]))
         {
             return new VertebralColumn(canal, [], [], []);
@@ -48,12 +54,12 @@ public static class VertebralColumnFinder
         {
             var body = g.VoxelToPatient(bodyX[s], bodyY[s], first + s);
             arc += s == 0 ? 0 : (body - samples[s - 1].Body).Length;
-            samples.Add(new CentrelineSample(first + s, canal.Patient(first + s), body, arc));
+            samples.Add(new CentrelineSample(first + s, canal.Patient(first + s), body, arc, bodyWidth[s], bodyEdge[s]));
             profile[s] = CoreMean(view, first + s, bodyX[s], bodyY[s], options.CoreRadiusMm);
         }
 
         var column = new VertebralColumn(canal, samples, [], []);
-        var discs = DiscChain.Find([.. samples.Select(sample => sample.ArcMm)], profile, options)
+        var discs = DiscChain.Find([.. samples.Select(sample => sample.ArcMm)], profile, [.. samples.Select(sample => sample.BodyWidthMm)], options)
             .Select(found => new Disc(found.ArcMm, column.At(found.ArcMm).Body, found.SignalHu))
             .ToList();
         return column with { Discs = discs, Vertebrae = Vertebrae(column, discs, options) };
@@ -93,11 +99,12 @@ public static class VertebralColumnFinder
     /// <summary>
     /// The centre (voxel x, y) of the vertebral body's cross-section in front of the canal: the outer edge of its cortex
     /// (<see cref="PolarContour"/>) around a start 20 mm in front of the canal, re-centred once on the outline found.
-    /// NaN when the edge is weak (a disc slice, or no body): the centreline is interpolated across such slices.
+    /// Also the outline's width from left to right (mm). NaN when the edge is weak (a disc slice, or no body): the
+    /// centreline is interpolated across such slices.
     /// An edge, not a filled threshold region, because an osteoporotic body's marrow reads like muscle and a noisy
     /// cortex does not close into a ring.
     /// </summary>
-    private static (double X, double Y) BodyCentre(CanonicalView view, int z, double canalX, double canalY, AnatomyOptions options)
+    private static (double X, double Y, double WidthMm, double EdgeHuPerMm) BodyCentre(CanonicalView view, int z, double canalX, double canalY, AnatomyOptions options)
     {
         var g = view.Geometry;
         var pixelMm = g.Spacing.X;
@@ -108,7 +115,7 @@ public static class VertebralColumnFinder
         var (width, height) = (x1 - x0 + 1, y1 - y0 + 1);
         if (width < 8 || height < 8 || Math.Abs(g.Spacing.X - g.Spacing.Y) > 0.01 * g.Spacing.X)
         {
-            return (double.NaN, double.NaN);
+            return (double.NaN, double.NaN, double.NaN, double.NaN);
         }
 
         var values = new float[width * height];
@@ -132,7 +139,9 @@ public static class VertebralColumnFinder
             (cx, cy) = contour.Centroid(pixelMm);
         }
 
-        return contour!.MeanStrength < options.MinBodyEdgeHuPerMm ? (double.NaN, double.NaN) : (x0 + cx, y0 + cy);
+        return contour!.MeanStrength < options.MinBodyEdgeHuPerMm
+            ? (double.NaN, double.NaN, double.NaN, contour.MeanStrength)
+            : (x0 + cx, y0 + cy, contour.RadiusAt(0) + contour.RadiusAt(Math.PI), contour.MeanStrength);
     }
 
     /// <summary>Mean HU within <paramref name="radiusMm"/> of a point of one slice (NaN when the point is off the slice).</summary>

@@ -56,7 +56,7 @@ public static class L1Segmenter
         var labels = column.Vertebrae.Select(v => LocalizerReading.LabelOf(maps, localizer, v)).ToList();
         warnings.AddRange(OffSpine(LocalizerReading.Components(maps, localizer, options), column, options));
         var claims = Claims(column, maps, localizer, labels, ribs, sacrum, options);
-        var verdict = LevelDecision.Decide(column, claims);
+        var verdict = LevelDecision.Decide(column, claims, options.Anatomy.FaintDiscSignalHu);
         var levels = Names(column, verdict.L1Vertebra >= 0 ? verdict.L1Vertebra : claims[0].Kind != ClaimKind.Unavailable ? claims[0].Vertebra : null, labels, localizer);
         clock.Lap("levels");
 

@@ -5,15 +5,15 @@ namespace QctPipeline.Segment;
 
 /// <summary>
 /// The decision on L1 from the counts: <see cref="SegmentationStatus.Ok"/> when at least two counts name the same whole
-/// vertebra and none names another; <see cref="SegmentationStatus.Review"/> when one count alone names it (L1 still
-/// reported); <see cref="SegmentationStatus.NoL1"/> when counts disagree (both named), when they put L1 outside the
+/// vertebra and none names another; <see cref="SegmentationStatus.Review"/> when one count alone names it, or when both
+/// discs around it barely show in the image (L1 still reported); <see cref="SegmentationStatus.NoL1"/> when counts disagree (both named), when they put L1 outside the
 /// scan, when the vertebra named is cut by the scan's edge, or when no count could name it.
 /// </summary>
 public sealed record LevelVerdict(SegmentationStatus Status, int L1Vertebra, string? Reason, double Confidence, IReadOnlyList<LevelCount> Counts);
 
 internal static class LevelDecision
 {
-    public static LevelVerdict Decide(VertebralColumn column, IReadOnlyList<LevelClaim> claims)
+    public static LevelVerdict Decide(VertebralColumn column, IReadOnlyList<LevelClaim> claims, double faintDiscSignalHu)
     {
         var voting = claims.Where(c => c.Kind != ClaimKind.Unavailable).ToList();
         if (voting.Count == 0)
@@ -40,6 +40,12 @@ internal static class LevelDecision
         {
             return Verdict(column, SegmentationStatus.NoL1, vertebra, string.Create(CultureInfo.InvariantCulture,
                 $"L1 (z {l1.Centre.Z:0}) is cut by the edge of the scan: {Details(voting)}"), confidence, claims);
+        }
+
+        if (agreeing >= 2 && Math.Max(l1.Below!.SignalHu, l1.Above!.SignalHu) < faintDiscSignalHu)
+        {
+            return Verdict(column, SegmentationStatus.Review, vertebra, string.Create(CultureInfo.InvariantCulture,
+                $"the discs below and above L1 barely show in the image ({l1.Below.SignalHu:0} and {l1.Above.SignalHu:0} HU against {faintDiscSignalHu:0}): where L1 ends is uncertain"), confidence, claims);
         }
 
         return agreeing >= 2

@@ -9,14 +9,16 @@ public sealed class LevelDecisionTests
 {
     private const double Pitch = 30;
 
-    /// <summary><paramref name="count"/> vertebrae, lowest first; the lowest and highest cut by the scan when asked.</summary>
-    private static VertebralColumn Column(int count, bool cutBelow = false, bool cutAbove = false)
+    private static readonly double FaintDisc = new AnatomyOptions().FaintDiscSignalHu;
+
+    /// <summary><paramref name="count"/> vertebrae, lowest first; the lowest and highest cut by the scan when asked; every disc showing with <paramref name="discSignalHu"/>.</summary>
+    private static VertebralColumn Column(int count, bool cutBelow = false, bool cutAbove = false, double discSignalHu = 100)
     {
-        var discs = Enumerable.Range(0, count + 1).Select(i => new Disc(i * Pitch, new Vector3(0, 0, (i * Pitch) - (Pitch / 2)), 100)).ToList();
+        var discs = Enumerable.Range(0, count + 1).Select(i => new Disc(i * Pitch, new Vector3(0, 0, (i * Pitch) - (Pitch / 2)), discSignalHu)).ToList();
         var vertebrae = Enumerable.Range(0, count).Select(i => new ColumnVertebra(
             new Vector3(0, 0, i * Pitch), new Vector3(0, 0, 1), new Vector3(0, 25, i * Pitch),
             i == 0 && cutBelow ? null : discs[i], i == count - 1 && cutAbove ? null : discs[i + 1], Pitch)).ToList();
-        var samples = Enumerable.Range(0, (int)(count * Pitch)).Select(k => new CentrelineSample(k, new Vector3(0, 25, k - (Pitch / 2)), new Vector3(0, 0, k - (Pitch / 2)), k)).ToList();
+        var samples = Enumerable.Range(0, (int)(count * Pitch)).Select(k => new CentrelineSample(k, new Vector3(0, 25, k - (Pitch / 2)), new Vector3(0, 0, k - (Pitch / 2)), k, 45, 60)).ToList();
         return new VertebralColumn(new CanalTrack(new VolumeGeometry(1, 1, 1, new(0, 0, 0), new(1, 1, 1), new(1, 0, 0), new(0, 1, 0), new(0, 0, 1)), [0], [0], [0]), samples, discs, vertebrae);
     }
 
@@ -29,8 +31,8 @@ public sealed class LevelDecisionTests
     {
         var column = Column(6);
 
-        var ok = LevelDecision.Decide(column, [At("a", 2), At("b", 2), Unavailable("c")]);
-        var review = LevelDecision.Decide(column, [At("a", 2), Unavailable("b"), Unavailable("c")]);
+        var ok = LevelDecision.Decide(column, [At("a", 2), At("b", 2), Unavailable("c")], FaintDisc);
+        var review = LevelDecision.Decide(column, [At("a", 2), Unavailable("b"), Unavailable("c")], FaintDisc);
 
         Assert.Equal((SegmentationStatus.Ok, 2), (ok.Status, ok.L1Vertebra));
         Assert.Equal([CountOutcome.Agrees, CountOutcome.Agrees, CountOutcome.Unavailable], ok.Counts.Select(c => c.Outcome));
@@ -39,9 +41,20 @@ public sealed class LevelDecisionTests
     }
 
     [Fact]
+    public void AgreeingCountsGiveReviewWhenL1sDiscsBarelyShow()
+    {
+        var faint = LevelDecision.Decide(Column(6, discSignalHu: FaintDisc - 5), [At("a", 2), At("b", 2)], FaintDisc);
+        var clear = LevelDecision.Decide(Column(6, discSignalHu: FaintDisc + 5), [At("a", 2), At("b", 2)], FaintDisc);
+
+        Assert.Equal((SegmentationStatus.Review, 2), (faint.Status, faint.L1Vertebra));
+        Assert.Contains("barely show", faint.Reason, StringComparison.Ordinal);
+        Assert.Equal(SegmentationStatus.Ok, clear.Status);
+    }
+
+    [Fact]
     public void DisagreeingCountsAbstainNamingBoth()
     {
-        var verdict = LevelDecision.Decide(Column(6), [At("localizer", 2), At("ribs", 3)]);
+        var verdict = LevelDecision.Decide(Column(6), [At("localizer", 2), At("ribs", 3)], FaintDisc);
 
         Assert.Equal(SegmentationStatus.NoL1, verdict.Status);
         Assert.Contains("disagree", verdict.Reason, StringComparison.Ordinal);
@@ -53,9 +66,9 @@ public sealed class LevelDecisionTests
     [Fact]
     public void AnL1OutsideTheScanOrCutByItsEdgeIsNotClaimed()
     {
-        var below = LevelDecision.Decide(Column(4), [new LevelClaim("ribs", ClaimKind.L1BelowScan, -1, "lowest bears ribs", []), Unavailable("localizer")]);
-        var cut = LevelDecision.Decide(Column(4, cutBelow: true), [At("a", 0), At("b", 0)]);
-        var inside = LevelDecision.Decide(Column(4), [new LevelClaim("ribs", ClaimKind.L1BelowScan, -1, "lowest bears ribs", []), At("localizer", 1)]);
+        var below = LevelDecision.Decide(Column(4), [new LevelClaim("ribs", ClaimKind.L1BelowScan, -1, "lowest bears ribs", []), Unavailable("localizer")], FaintDisc);
+        var cut = LevelDecision.Decide(Column(4, cutBelow: true), [At("a", 0), At("b", 0)], FaintDisc);
+        var inside = LevelDecision.Decide(Column(4), [new LevelClaim("ribs", ClaimKind.L1BelowScan, -1, "lowest bears ribs", []), At("localizer", 1)], FaintDisc);
 
         Assert.Equal(SegmentationStatus.NoL1, below.Status);
         Assert.StartsWith("L1 not in the field of view", below.Reason, StringComparison.Ordinal);
