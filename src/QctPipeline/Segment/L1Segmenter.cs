@@ -57,7 +57,7 @@ public static class L1Segmenter
         warnings.AddRange(OffSpine(LocalizerReading.Components(maps, localizer, options), column, options));
         var claims = Claims(column, maps, localizer, labels, ribs, sacrum, options);
         var verdict = LevelDecision.Decide(column, claims, options.Anatomy.FaintDiscSignalHu);
-        var levels = Names(column, verdict.L1Vertebra >= 0 ? verdict.L1Vertebra : claims[0].Kind != ClaimKind.Unavailable ? claims[0].Vertebra : null, labels, localizer);
+        var levels = Names(column, NamingAnchor(verdict, claims, labels, column.Vertebrae.Count), labels, localizer);
         clock.Lap("levels");
 
         SegmentationResult Abstain(string reason) => new(
@@ -127,6 +127,33 @@ public static class L1Segmenter
     /// localizer's consistent labels put it, possibly beyond the scan); none without either. Names come from positions
     /// on one column, so they are always in anatomical order.
     /// </summary>
+    /// <summary>
+    /// The column index of L1 the vertebrae are named from: the decision's L1; else where the localizer's claim puts it;
+    /// else, when the counts say L1 lies beyond the scan and none names it inside, where the labels alone put it if they
+    /// agree on that side (a 40 mm scan at T11–T12 names both); else nothing is named.
+    /// </summary>
+    private static int? NamingAnchor(LevelVerdict verdict, IReadOnlyList<LevelClaim> claims, IReadOnlyList<LocalizerLabel?> labels, int vertebrae)
+    {
+        if (verdict.L1Vertebra >= 0)
+        {
+            return verdict.L1Vertebra;
+        }
+
+        if (claims[0].Kind != ClaimKind.Unavailable)
+        {
+            return claims[0].Vertebra;
+        }
+
+        var below = claims.Any(c => c.Kind == ClaimKind.L1BelowScan);
+        var above = claims.Any(c => c.Kind == ClaimKind.L1AboveScan);
+        if (below == above || claims.Any(c => c.Kind == ClaimKind.L1At) || LevelCounting.L1ByLabelSequence(labels) is not { } l1)
+        {
+            return null;
+        }
+
+        return (below && l1 < 0) || (above && l1 >= vertebrae) ? l1 : null;
+    }
+
     private static List<LevelFound> Names(VertebralColumn column, int? l1, IReadOnlyList<LocalizerLabel?> labels, LocalizerSpec localizer)
     {
         var levels = new List<LevelFound>();

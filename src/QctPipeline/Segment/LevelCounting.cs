@@ -101,6 +101,25 @@ internal static class LevelCounting
     }
 
     /// <summary>
+    /// Where L1 lies by the localizer's labels alone when every labelled vertebra of the column agrees on it (at least
+    /// one label, all naming the place its offset gives): the index, past either end of the column when the labels
+    /// put L1 beyond the scan. Null when the labels disagree or there are none. Not a count: it names the vertebrae
+    /// of a scan without L1 once the counts have said on which side L1 lies.
+    /// </summary>
+    public static int? L1ByLabelSequence(IReadOnlyList<LocalizerLabel?> labels)
+    {
+        var implied = Enumerable.Range(0, labels.Count)
+            .Where(i => labels[i] is { } label && IsNamedLevel(label.Name))
+            .Select(i => i - OffsetOf(labels[i]!.Name))
+            .Distinct()
+            .ToList();
+        return implied.Count == 1 ? implied[0] : null;
+    }
+
+    private static int OffsetOf(string name) =>
+        name == NameAt(0) ? 0 : Array.IndexOf(Above, name) is >= 0 and var above ? above + 1 : -(Array.IndexOf(Below, name) + 1);
+
+    /// <summary>
     /// Down from the last rib-bearing vertebra, given which vertebrae bear ribs (true), bear none (false) or cannot be told
     /// (null). The rib-bearing vertebrae run down from the top of the scan (undecided ones inside the run are passed
     /// over: the heads of ribs 2–9 sit on the discs); the run ends at the first vertebra that clearly bears none, and the

@@ -1,4 +1,5 @@
 using QctPipeline.Domain;
+using QctPipeline.Evaluation;
 using QctPipeline.Ingest;
 using QctPipeline.Segment;
 
@@ -55,6 +56,25 @@ public sealed class RealChainTests
         Assert.Equal(SegmentationStatus.NoL1, head.Status);
         Assert.Contains("no spinal canal", head.Reason, StringComparison.Ordinal);
         AssertInOrder(spine);
+    }
+
+    [Fact]
+    public void TheShortSpineSeriesNamesT12WhereItsLabelsPutIt()
+    {
+        var folder = RealData.Path("ts-spine-j2k", "dicom");
+        var options = new IngestOptions();
+        var volume = DicomIngest.Load(DicomIngest.Survey(folder, options).Selection.Selected!, options).Volume;
+        var result = Segment(folder);
+
+        // TotalSegmentator's label 32 (T12) on the series grid: the vertebra named T12 must be centred inside it.
+        var t12 = ReferenceStandard.MaskOnGrid(MaskExpression.Parse("labels.nii.gz:32", RealData.Path("ts-spine-j2k")).Expression!, volume.Geometry);
+        var named = result.Levels.Single(level => level.Name == "T12").CentroidLps;
+        var voxel = volume.Geometry.PatientToVoxel(named);
+        var index = (int)Math.Round(voxel.X) + (volume.Geometry.SizeX * ((int)Math.Round(voxel.Y) + (volume.Geometry.SizeY * (int)Math.Round(voxel.Z))));
+
+        Assert.Equal(SegmentationStatus.NoL1, result.Status);
+        Assert.Equal(1, t12.Voxels[index]);
+        Assert.Contains(result.Levels, level => level.Name == "T11" && level.CentroidLps.Z > named.Z);
     }
 
     /// <summary>Head to feet, the names the result gives come in anatomical order.</summary>
