@@ -83,7 +83,7 @@ internal static class EvalVbmdCommand
     /// The cases of a suite, deterministic from the first seed. Sync: every density 50–250 mg/cm³ at every kVp 80–140,
     /// twice, rod phantom and noise/slice pairs (σ 8–30 HU, 0.625–3 mm) rotating. Internal: the same grid once, no
     /// phantom. Repositioning: one patient re-scanned 10 times (new table position and noise), with a Mindways phantom and
-    /// without. Contrast: arterial and venous at 80, 120, 140 kVp. Fracture: L1 wedge fractures of 30–50 % (Genant grade 2 and 3; a grade-1 wedge is measured in place).
+    /// without. Contrast: arterial and venous at 80, 120, 140 kVp. Fracture: L1 wedge fractures of 40–50 % (Genant grade 2 and 3 as the image reads them; on dished bodies a 30–35 % wedge reads 20–24 %, grade 1, decision 0005; a grade-1 wedge is measured in place).
     /// </summary>
     internal static IEnumerable<VbmdCase> Cases(Suite suite, long firstSeed)
     {
@@ -158,7 +158,7 @@ internal static class EvalVbmdCommand
         if (suite is Suite.All or Suite.Fracture)
         {
             var n = 0;
-            foreach (var loss in new[] { 0.3, 0.35, 0.5 })
+            foreach (var loss in new[] { 0.4, 0.45, 0.5 })
             {
                 yield return new VbmdCase(Suite.Fracture, $"{loss:0.00} loss", Study(firstSeed + 400 + n++, 120, 12, 1.25) with { L1FractureHeightLoss = loss });
             }
