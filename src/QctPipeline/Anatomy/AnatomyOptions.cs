@@ -88,6 +88,14 @@ public sealed record AnatomyOptions
     public double DiscEvidenceCost { get; init; } = 0.3;
 
     /// <summary>
+    /// A vertebra cut by the scan's end is named only when at least this much of it (mm along the spine, from its disc)
+    /// is in view: less is mostly half a disc. TotalSegmentator's 40 mm series ends 6 mm above the T11/T12 disc; that
+    /// sliver's centre lay in the disc, outside T11's label, yet it stays in the column, since its localizer label is
+    /// what names T12 below it.
+    /// </summary>
+    public double MinNamedCutVertebraMm { get; init; } = 10;
+
+    /// <summary>
     /// A vertebra's pitch is about this fraction of its body's width, from T1 to L5: 0.56–0.78 (median 0.70) on LIDC-IDRI
     /// 0001 and CPTAC's chest CT, 0.73–0.98 on the phantoms. Half that means a body's middle taken for a disc.
     /// </summary>

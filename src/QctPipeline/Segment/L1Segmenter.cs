@@ -57,7 +57,7 @@ public static class L1Segmenter
         warnings.AddRange(OffSpine(LocalizerReading.Components(maps, localizer, options), column, options));
         var claims = Claims(column, maps, localizer, labels, ribs, sacrum, options);
         var verdict = LevelDecision.Decide(column, claims, options.Anatomy.FaintDiscSignalHu);
-        var levels = Names(column, NamingAnchor(verdict, claims, labels, column.Vertebrae.Count), labels, localizer);
+        var levels = Names(column, NamingAnchor(verdict, claims, labels, column.Vertebrae.Count), labels, localizer, options.Anatomy.MinNamedCutVertebraMm);
         clock.Lap("levels");
 
         SegmentationResult Abstain(string reason) => new(
@@ -123,11 +123,6 @@ public static class L1Segmenter
     }
 
     /// <summary>
-    /// The column's vertebrae named from L1's position on it (<paramref name="l1"/>: the decided L1, else where the
-    /// localizer's consistent labels put it, possibly beyond the scan); none without either. Names come from positions
-    /// on one column, so they are always in anatomical order.
-    /// </summary>
-    /// <summary>
     /// The column index of L1 the vertebrae are named from: the decision's L1; else where the localizer's claim puts it;
     /// else, when the counts say L1 lies beyond the scan and none names it inside, where the labels alone put it if they
     /// agree on that side (a 40 mm scan at T11–T12 names both); else nothing is named.
@@ -154,7 +149,13 @@ public static class L1Segmenter
         return (below && l1 < 0) || (above && l1 >= vertebrae) ? l1 : null;
     }
 
-    private static List<LevelFound> Names(VertebralColumn column, int? l1, IReadOnlyList<LocalizerLabel?> labels, LocalizerSpec localizer)
+    /// <summary>
+    /// The column's vertebrae named from L1's position on it (<paramref name="l1"/>: the decided L1, else where the
+    /// localizer's consistent labels put it, possibly beyond the scan); none without either. Names come from positions
+    /// on one column, so they are always in anatomical order. A vertebra the scan cuts to a sliver keeps its place in
+    /// the count but gets no name: its centre would lie in the disc.
+    /// </summary>
+    private static List<LevelFound> Names(VertebralColumn column, int? l1, IReadOnlyList<LocalizerLabel?> labels, LocalizerSpec localizer, double minNamedCutMm)
     {
         var levels = new List<LevelFound>();
         for (var i = column.Vertebrae.Count - 1; i >= 0 && l1 is { } position; i--)
@@ -165,6 +166,11 @@ public static class L1Segmenter
             }
 
             var vertebra = column.Vertebrae[i];
+            if (!vertebra.Whole && vertebra.PitchMm < minNamedCutMm)
+            {
+                continue;
+            }
+
             var label = labels[i];
             levels.Add(new LevelFound(name, localizer.ClassNamed(name) ?? -1, vertebra.Centre, 0, 0,
                 label?.Name == name ? label.MeanProbability : 0, !vertebra.Whole));
