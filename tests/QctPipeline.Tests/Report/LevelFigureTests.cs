@@ -200,7 +200,12 @@ public sealed class LevelFigureTests
         var png = File.ReadAllBytes(path);
         var (width, height) = (BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)), BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20)));
         Assert.InRange(height, 38, 40);
-        Assert.Equal((2 * 512) + 6, width);
+
+        // Two 512-pixel panels 6 apart, and equal margins either side naming the evidence (the localizer's labels that
+        // name T12 and T11 here, at most a few characters wide).
+        var margin = (width - ((2 * 512) + 6)) / 2;
+        Assert.Equal((2 * 512) + 6 + (2 * margin), width);
+        Assert.InRange(margin, PixelFont.Width("T12", 2), PixelFont.Width("RIB (MODEL)", 2) + 10);
         Assert.Contains("level figure written", result.Error, StringComparison.Ordinal);
     }
 
