@@ -124,7 +124,11 @@ internal static class LevelCounting
     /// (null). The rib-bearing vertebrae run down from the top of the scan (undecided ones inside the run are passed
     /// over: the heads of ribs 2–9 sit on the discs); the run ends at the first vertebra that clearly bears none, and the
     /// last rib-bearing vertebra is the lowest clear one before it, whose lower neighbour must clearly bear none. A rib
-    /// seen below a gap (an iliac crest, a long transverse process) never ends the count.
+    /// seen below a gap (an iliac crest, a long transverse process, a low rib's shaft beside L2) never ends the count:
+    /// on 200 phantom series such bars stood on up to 4 adjoining lumbar vertebrae. Ribs on
+    /// <see cref="LumbarVertebrae"/> or more adjoining vertebrae below the gap, as many as a whole lumbar spine, mean a
+    /// rib was missed above it, and the count names nothing (phantom seed 300065, a T3–T10 chest with its arms down: no
+    /// rib found at T5, ribs on the six vertebrae below, and the count had named T5 L1).
     /// </summary>
     public static LevelClaim DownFromRibs(string method, VertebralColumn column, IReadOnlyList<bool?> ribBearing, IReadOnlyList<CountMark> evidence)
     {
@@ -153,6 +157,13 @@ internal static class LevelCounting
                 $"the lowest vertebra in view (z {column.Vertebrae[0].Centre.Z:0}) bears ribs: L1 lies below the scan"), evidence);
         }
 
+        var longestRunBelow = LongestRibRun(ribBearing, last - 1);
+        if (longestRunBelow >= LumbarVertebrae)
+        {
+            return new LevelClaim(method, ClaimKind.Unavailable, -1, string.Create(CultureInfo.InvariantCulture,
+                $"the vertebra at z {column.Vertebrae[last - 1].Centre.Z:0} shows no rib, yet {longestRunBelow} adjoining vertebrae below it do, more than lumbar vertebrae could: a rib was missed above"), evidence);
+        }
+
         if (ribBearing[last - 1] is null)
         {
             return new LevelClaim(method, ClaimKind.Unavailable, -1, string.Create(CultureInfo.InvariantCulture,
@@ -161,6 +172,19 @@ internal static class LevelCounting
 
         return Place(method, last - 1, column, string.Create(CultureInfo.InvariantCulture,
             $"{ribBearing.Count(r => r == true)} rib-bearing vertebrae, the last at z {column.Vertebrae[last].Centre.Z:0}"), evidence);
+    }
+
+    /// <summary>The most adjoining rib-bearing vertebrae among those below <paramref name="end"/> (exclusive).</summary>
+    private static int LongestRibRun(IReadOnlyList<bool?> ribBearing, int end)
+    {
+        var (longest, run) = (0, 0);
+        for (var k = 0; k < end; k++)
+        {
+            run = ribBearing[k] == true ? run + 1 : 0;
+            longest = Math.Max(longest, run);
+        }
+
+        return longest;
     }
 
     /// <summary>

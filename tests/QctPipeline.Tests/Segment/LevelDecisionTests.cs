@@ -99,10 +99,14 @@ public sealed class LevelDecisionTests
     [InlineData("T T T T T", "L1BelowScan", -1)]
     [InlineData("F F F F F", "Unavailable", -1)]
     [InlineData("T T F F T", "L1At", 2)]
+    [InlineData("T T F T T T T", "L1At", 4)]
+    [InlineData("T T F T T T T T", "Unavailable", -1)]
+    [InlineData("T F T T T T T F", "Unavailable", -1)]
     public void DownFromTheRibsEndsAtTheFirstVertebraWithoutThem(string topToBottom, string kind, int vertebra)
     {
         // Written head first; the column lists the lowest vertebra first. "T F F T": a rib-like bar below a gap (an
-        // iliac crest) does not end the count.
+        // iliac crest) does not end the count, nor do such bars on four lumbar vertebrae; on five or more adjoining vertebrae a
+        // rib was missed above the gap, and the count names nothing.
         var bearing = topToBottom.Split(' ').Reverse().Select(c => c switch { "T" => true, "F" => false, _ => (bool?)null }).ToList();
 
         var claim = LevelCounting.DownFromRibs("ribs", Column(bearing.Count), bearing, []);
