@@ -1,5 +1,6 @@
 using QctPipeline.Anatomy;
 using QctPipeline.Domain;
+using QctPipeline.Evaluation;
 using QctPipeline.Ingest;
 using QctPipeline.Nifti;
 using QctPipeline.Segment;
@@ -8,7 +9,7 @@ namespace QctPipeline.Tests.Anatomy;
 
 /// <summary>
 /// The image analysis of the spine on real scans, against what a person reads in them: TPTBox's labelled lumbar crop
-/// (the body outline and its endplates), LIDC-IDRI 0001 (the discs, counted on a straightened coronal reformat, and the
+/// (the body outline, its endplates and its eroded trabecular HU), LIDC-IDRI 0001 (the discs, counted on a straightened coronal reformat, and the
 /// ribs of T10–T12, read on axial slices), TotalSegmentator's 40 mm J2K series and a head CT without a spine.
 /// </summary>
 public sealed class RealSpineTests
@@ -39,6 +40,11 @@ public sealed class RealSpineTests
 
         var dice = Dice(outline.Mask.Voxels, truth);
         Assert.True(dice >= 0.90, $"Dice {dice:0.000}");
+
+        // Trabecular HU: the outline and the label, each eroded by 4 mm, read the same bone (issue 14: within ±10 HU).
+        var ours = ReferenceStandard.ErodedMeanHu(volume, outline.Mask)!.Value;
+        var reference = ReferenceStandard.ErodedMeanHu(volume, new Mask(volume.Geometry, truth))!.Value;
+        Assert.InRange(ours.MeanHu - reference.MeanHu, -10, 10);
 
         // The label's extent along the body's axis: its voxel centres, grown by half a voxel's extent along the axis.
         var g = volume.Geometry;
