@@ -5,10 +5,9 @@ namespace QctPipeline.Anatomy;
 /// <summary>
 /// One slice's point of the spine: the canal's centre, the vertebral body's centre in front of it, how far along the
 /// spine (arc length from the lowest slice tracked, mm), and the body's width from left to right there (mm, smoothed
-/// over a few vertebrae; NaN where no body was outlined), and the strength of the body's outer edge on that slice (mean
-/// HU lost per mm outwards: a cortex at a body, hardly an edge at a disc).
+/// over a few vertebrae; NaN where no body was outlined).
 /// </summary>
-public sealed record CentrelineSample(int Slice, Vector3 Canal, Vector3 Body, double ArcMm, double BodyWidthMm, double BodyEdgeHuPerMm);
+public sealed record CentrelineSample(int Slice, Vector3 Canal, Vector3 Body, double ArcMm, double BodyWidthMm);
 
 /// <summary>An intervertebral disc found along the spine: where its centre lies and how strongly the image showed it (HU of its valley or hump).</summary>
 public sealed record Disc(double ArcMm, Vector3 Centre, double SignalHu);

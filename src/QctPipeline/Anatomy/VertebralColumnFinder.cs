@@ -24,8 +24,6 @@ public static class VertebralColumnFinder
         var bodyX = new double[slices];
         var bodyY = new double[slices];
         var bodyWidth = new double[slices];
-        var bodyEdge = new double[slices];
-        Array.Fill(bodyEdge, double.NaN);
         Array.Fill(bodyX, double.NaN);
         Array.Fill(bodyY, double.NaN);
         Array.Fill(bodyWidth, double.NaN);
@@ -35,12 +33,11 @@ public static class VertebralColumnFinder
         Parallel.For(0, (slices + step - 1) / step, i =>
         {
             var s = i * step;
-            (bodyX[s], bodyY[s], bodyWidth[s], bodyEdge[s]) = BodyCentre(view, first + s, canal.X[first + s], canal.Y[first + s], options);
+            (bodyX[s], bodyY[s], bodyWidth[s]) = BodyCentre(view, first + s, canal.X[first + s], canal.Y[first + s], options);
         });
         var smoothingSlices = g.Spacing.Z;
         bodyX = Series.SmoothRobust(bodyX, Series.OddWindow(15 / smoothingSlices), 4 / smoothingSlices);
         bodyY = Series.SmoothRobust(bodyY, Series.OddWindow(15 / smoothingSlices), 4 / smoothingSlices);
-        bodyEdge = Series.FillGaps(bodyEdge);
         bodyWidth = Series.SmoothRobust(bodyWidth, Series.OddWindow(options.BodyWidthWindowMm / smoothingSlices), 4 / smoothingSlices);
         if (double.IsNaN(bodyX[0]))
         {
@@ -54,7 +51,7 @@ public static class VertebralColumnFinder
         {
             var body = g.VoxelToPatient(bodyX[s], bodyY[s], first + s);
             arc += s == 0 ? 0 : (body - samples[s - 1].Body).Length;
-            samples.Add(new CentrelineSample(first + s, canal.Patient(first + s), body, arc, bodyWidth[s], bodyEdge[s]));
+            samples.Add(new CentrelineSample(first + s, canal.Patient(first + s), body, arc, bodyWidth[s]));
             profile[s] = CoreMean(view, first + s, bodyX[s], bodyY[s], options.CoreRadiusMm);
         }
 
@@ -104,7 +101,7 @@ public static class VertebralColumnFinder
     /// An edge, not a filled threshold region, because an osteoporotic body's marrow reads like muscle and a noisy
     /// cortex does not close into a ring.
     /// </summary>
-    private static (double X, double Y, double WidthMm, double EdgeHuPerMm) BodyCentre(CanonicalView view, int z, double canalX, double canalY, AnatomyOptions options)
+    private static (double X, double Y, double WidthMm) BodyCentre(CanonicalView view, int z, double canalX, double canalY, AnatomyOptions options)
     {
         var g = view.Geometry;
         var pixelMm = g.Spacing.X;
@@ -115,7 +112,7 @@ public static class VertebralColumnFinder
         var (width, height) = (x1 - x0 + 1, y1 - y0 + 1);
         if (width < 8 || height < 8 || Math.Abs(g.Spacing.X - g.Spacing.Y) > 0.01 * g.Spacing.X)
         {
-            return (double.NaN, double.NaN, double.NaN, double.NaN);
+            return (double.NaN, double.NaN, double.NaN);
         }
 
         var values = new float[width * height];
@@ -140,8 +137,8 @@ public static class VertebralColumnFinder
         }
 
         return contour!.MeanStrength < options.MinBodyEdgeHuPerMm
-            ? (double.NaN, double.NaN, double.NaN, contour.MeanStrength)
-            : (x0 + cx, y0 + cy, contour.RadiusAt(0) + contour.RadiusAt(Math.PI), contour.MeanStrength);
+            ? (double.NaN, double.NaN, double.NaN)
+            : (x0 + cx, y0 + cy, contour.RadiusAt(0) + contour.RadiusAt(Math.PI));
     }
 
     /// <summary>Mean HU within <paramref name="radiusMm"/> of a point of one slice (NaN when the point is off the slice).</summary>

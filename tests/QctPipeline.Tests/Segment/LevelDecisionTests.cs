@@ -18,7 +18,7 @@ public sealed class LevelDecisionTests
         var vertebrae = Enumerable.Range(0, count).Select(i => new ColumnVertebra(
             new Vector3(0, 0, i * Pitch), new Vector3(0, 0, 1), new Vector3(0, 25, i * Pitch),
             i == 0 && cutBelow ? null : discs[i], i == count - 1 && cutAbove ? null : discs[i + 1], Pitch)).ToList();
-        var samples = Enumerable.Range(0, (int)(count * Pitch)).Select(k => new CentrelineSample(k, new Vector3(0, 25, k - (Pitch / 2)), new Vector3(0, 0, k - (Pitch / 2)), k, 45, 60)).ToList();
+        var samples = Enumerable.Range(0, (int)(count * Pitch)).Select(k => new CentrelineSample(k, new Vector3(0, 25, k - (Pitch / 2)), new Vector3(0, 0, k - (Pitch / 2)), k, 45)).ToList();
         return new VertebralColumn(new CanalTrack(new VolumeGeometry(1, 1, 1, new(0, 0, 0), new(1, 1, 1), new(1, 0, 0), new(0, 1, 0), new(0, 0, 1)), [0], [0], [0]), samples, discs, vertebrae);
     }
 
