@@ -9,6 +9,12 @@ public sealed record IngestOptions
     /// <summary>Series with fewer slices are not volumes worth measuring (scouts, single reformats).</summary>
     public int MinSlices { get; init; } = 10;
 
+    /// <summary>
+    /// Slices left out for lack of geometry may leave a hole this many slices wide, filled by interpolation (as a missing
+    /// slice is); a wider hole refuses the series.
+    /// </summary>
+    public int MaxLostSlicesInARow { get; init; } = 2;
+
     /// <summary>Measure this series instead of the automatic choice.</summary>
     public string? SeriesInstanceUid { get; init; }
 

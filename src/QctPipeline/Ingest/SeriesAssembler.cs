@@ -91,7 +91,17 @@ public static class SeriesAssembler
 
         warnings.AddRange(frames.SelectMany(f => f.Notes).Distinct());
 
-        var skip = ClassifyObject(first, frames.Count, options);
+        // Every frame's geometry is checked before any is used: a slice without a position (a broken export or
+        // anonymiser) leaves the stack, named, instead of failing the sort for the whole series.
+        var lost = frames.Where(f => MissingGeometry(f) is not null).ToList();
+        if (lost.Count > 0 && lost.Count < frames.Count)
+        {
+            frames = [.. frames.Except(lost)];
+            first = frames[0];
+            warnings.Add(LostFramesWarning(lost));
+        }
+
+        var skip = ClassifyObject(first, frames.Count, options) ?? (lost.Count > 0 ? GapLeftByLostFrames(frames, lost.Count, options) : null);
         if (skip is not null)
         {
             yield return Candidate(seriesUid, part, metadata, frames, null, skip, warnings);
@@ -159,18 +169,12 @@ public static class SeriesAssembler
             return $"colour image ({first.Pixels.PhotometricInterpretation}, {first.Pixels.SamplesPerPixel} samples per pixel), not a greyscale slice";
         }
 
-        if (first.Position is null || first.RowDirection is null || first.RowSpacing is null)
+        if (MissingGeometry(first) is { } missing)
         {
-            var missing = new[]
-            {
-                first.Position is null ? "ImagePositionPatient" : null,
-                first.RowDirection is null ? "ImageOrientationPatient" : null,
-                first.RowSpacing is null ? "PixelSpacing" : null,
-            };
-            return $"no patient-space geometry ({string.Join(", ", missing.OfType<string>())} missing)";
+            return $"no patient-space geometry ({missing} missing)";
         }
 
-        var row = first.RowDirection.Value;
+        var row = first.RowDirection!.Value;
         var column = first.ColumnDirection!.Value;
         if (Math.Abs(row.Length - 1) > OrthonormalTolerance || Math.Abs(column.Length - 1) > OrthonormalTolerance || Math.Abs(row.Dot(column)) > OrthonormalTolerance)
         {
@@ -178,6 +182,49 @@ public static class SeriesAssembler
         }
 
         return frameCount < options.MinSlices ? $"only {frameCount} slice{(frameCount == 1 ? string.Empty : "s")} (fewer than {options.MinSlices})" : null;
+    }
+
+    /// <summary>Which of the tags a slice needs to be placed in patient space it lacks; null when it has them all.</summary>
+    private static string? MissingGeometry(ImageFrame frame)
+    {
+        var missing = new[]
+        {
+            frame.Position is null ? "ImagePositionPatient" : null,
+            frame.RowDirection is null || frame.ColumnDirection is null ? "ImageOrientationPatient" : null,
+            frame.RowSpacing is null || frame.ColumnSpacing is null ? "PixelSpacing" : null,
+        }.OfType<string>().ToArray();
+        return missing.Length == 0 ? null : string.Join(", ", missing);
+    }
+
+    private static string LostFramesWarning(List<ImageFrame> lost)
+    {
+        const int Named = 3;
+        var named = string.Join("; ", lost.Take(Named).Select(f => $"{Describe(f)} ({MissingGeometry(f)} missing)"));
+        var more = lost.Count > Named ? $"; and {lost.Count - Named} more" : string.Empty;
+        return $"{lost.Count} slice{(lost.Count == 1 ? string.Empty : "s")} left out without patient-space geometry: {named}{more}";
+    }
+
+    /// <summary>
+    /// With slices left out, the series is refused when what remains has a hole of more than
+    /// <see cref="IngestOptions.MaxLostSlicesInARow"/> slices: interpolating across it would invent anatomy.
+    /// </summary>
+    private static string? GapLeftByLostFrames(List<ImageFrame> frames, int lostCount, IngestOptions options)
+    {
+        var normal = frames[0].Normal!.Value;
+        var distances = frames.Select(f => f.Position!.Value.Dot(normal)).Order().ToArray();
+        var gaps = distances.Zip(distances.Skip(1), (a, b) => b - a).ToArray();
+        if (gaps.Length < 2)
+        {
+            return null;
+        }
+
+        var median = Statistics.Median(gaps);
+        var widest = gaps.Max();
+        var absent = (int)Math.Round(widest / median) - 1;
+        return absent > options.MaxLostSlicesInARow
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"{lostCount} slice{(lostCount == 1 ? string.Empty : "s")} without patient-space geometry left a gap of {widest:0.###} mm (about {absent} slices) in the stack")
+            : null;
     }
 
     private static (ImageFrame First, ImageFrame Second)? FindDuplicate(List<ImageFrame> sorted, Vector3 normal)
