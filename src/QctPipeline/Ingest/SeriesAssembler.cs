@@ -102,6 +102,10 @@ public static class SeriesAssembler
         }
 
         var skip = ClassifyObject(first, frames.Count, options) ?? (lost.Count > 0 ? GapLeftByLostFrames(frames, lost.Count, options) : null);
+        if (skip is null && IsSecondary(first))
+        {
+            warnings.Add($"ImageType {string.Join('\\', first.ImageType)} marks the series SECONDARY (a reconstruction or reformat; TCIA and many PACS mark axial series so): used only when no primary series qualifies");
+        }
         if (skip is not null)
         {
             yield return Candidate(seriesUid, part, metadata, frames, null, skip, warnings);
@@ -153,11 +157,6 @@ public static class SeriesAssembler
             return $"localizer/scout (ImageType {string.Join('\\', first.ImageType)})";
         }
 
-        if (imageType.Length > 1 && imageType[1] == "SECONDARY")
-        {
-            return $"derived secondary image (ImageType {string.Join('\\', first.ImageType)})";
-        }
-
         var modality = first.Modality ?? "(none)";
         if (modality != "CT" && !options.AnyModality)
         {
@@ -183,6 +182,12 @@ public static class SeriesAssembler
 
         return frameCount < options.MinSlices ? $"only {frameCount} slice{(frameCount == 1 ? string.Empty : "s")} (fewer than {options.MinSlices})" : null;
     }
+
+    /// <summary>
+    /// ImageType's second value SECONDARY: derived from other images. Only Secondary Capture SOP classes are screenshots;
+    /// a SECONDARY axial CT series is a reconstruction, ranked below primary ones (<see cref="SeriesSelector"/>).
+    /// </summary>
+    public static bool IsSecondary(ImageFrame frame) => frame.ImageType is [_, var value, ..] && string.Equals(value, "SECONDARY", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Which of the tags a slice needs to be placed in patient space it lacks; null when it has them all.</summary>
     private static string? MissingGeometry(ImageFrame frame)

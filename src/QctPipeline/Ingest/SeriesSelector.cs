@@ -6,7 +6,7 @@ namespace QctPipeline.Ingest;
 public sealed record SeriesSelection(SeriesCandidate? Selected, string Reason);
 
 /// <summary>
-/// Chooses the series to measure: axial before other planes, slices ≤ 3 mm before thicker ones, soft/standard
+/// Chooses the series to measure: primary before SECONDARY (reconstructed) series, axial before other planes, slices ≤ 3 mm before thicker ones, soft/standard
 /// kernels before sharp ones (sharp kernels add noise and edge overshoot to trabecular HU), then the widest
 /// z-coverage (more chance of holding L1 whole), then the thinnest slices.
 /// </summary>
@@ -38,7 +38,8 @@ public static class SeriesSelector
         }
 
         var ranked = usable
-            .OrderByDescending(IsAxial)
+            .OrderBy(c => SeriesAssembler.IsSecondary(c.Frames[0]))
+            .ThenByDescending(IsAxial)
             .ThenByDescending(c => Thickness(c) <= ThinSliceLimitMm)
             .ThenBy(c => KernelClass.Classify(c.Metadata.ConvolutionKernel))
             .ThenByDescending(c => Math.Floor(c.Geometry!.Coverage / CoverageBinMm))
@@ -47,10 +48,10 @@ public static class SeriesSelector
             .ToList();
         var chosen = ranked[0];
         var reason = string.Create(CultureInfo.InvariantCulture,
-            $"{(IsAxial(chosen) ? "axial" : "not axial (no axial series)")}, {Thickness(chosen):0.##} mm slices, kernel {chosen.Metadata.ConvolutionKernel ?? "unknown"} ({KernelClass.Classify(chosen.Metadata.ConvolutionKernel)}), {chosen.Geometry!.Coverage:0} mm coverage");
+            $"{(SeriesAssembler.IsSecondary(chosen.Frames[0]) ? "SECONDARY (no primary series qualifies), " : string.Empty)}{(IsAxial(chosen) ? "axial" : "not axial (no axial series)")}, {Thickness(chosen):0.##} mm slices, kernel {chosen.Metadata.ConvolutionKernel ?? "unknown"} ({KernelClass.Classify(chosen.Metadata.ConvolutionKernel)}), {chosen.Geometry!.Coverage:0} mm coverage");
         if (ranked.Count > 1)
         {
-            reason += $"; preferred over {ranked.Count - 1} other usable series in order: axial, slices ≤ {ThinSliceLimitMm} mm, soft/standard kernel, coverage, thinner slices";
+            reason += $"; preferred over {ranked.Count - 1} other usable series in order: primary, axial, slices ≤ {ThinSliceLimitMm} mm, soft/standard kernel, coverage, thinner slices";
         }
 
         return new SeriesSelection(chosen, reason);
