@@ -87,7 +87,10 @@ public static class FrameReader
             spacing?[1],
             slope ?? 1.0,
             intercept ?? 0.0,
-            notes);
+            slope is null || intercept is null ? [.. notes, RescaleNote(slope, intercept)] : notes)
+        {
+            RescaleAssumed = slope is null || intercept is null,
+        };
 
         double[]? FromGroups(DicomTag sequence, DicomTag attribute) =>
             Lookup(frameGroups, sequence, attribute) ?? Lookup(sharedGroups, sequence, attribute);
@@ -153,4 +156,15 @@ public static class FrameReader
 
     private static int Required(DicomDataset header, DicomTag tag) =>
         (int)(header.GetInteger(tag) ?? throw new DicomFormatException($"image has no {tag}"));
+
+    private static string RescaleNote(double? slope, double? intercept)
+    {
+        var (missing, taken) = (slope, intercept) switch
+        {
+            (null, null) => ("RescaleSlope and RescaleIntercept", "1 and 0"),
+            (null, _) => ("RescaleSlope", "1"),
+            _ => ("RescaleIntercept", "0"),
+        };
+        return $"{missing} missing: taken as {taken}; the values are HU only if the stored values already were";
+    }
 }

@@ -47,4 +47,7 @@ public sealed record ImageFrame(
     public string[] ImageType => Header.GetStrings(DicomTag.ImageType);
 
     public Vector3? Normal => RowDirection is { } row && ColumnDirection is { } column ? row.Cross(column) : null;
+
+    /// <summary>RescaleSlope or RescaleIntercept was absent and taken as 1 or 0: the values may not be HU.</summary>
+    public bool RescaleAssumed { get; init; }
 }

@@ -22,6 +22,28 @@ public static class VolumeLoader
     /// <summary>Air. CT voxels below it (padding, outside the reconstruction circle) carry no density.</summary>
     public const float AirHu = -1024f;
 
+    /// <summary>The lowest values of a CT series in HU lie below this (air is -1000); far above, the series is not in HU.</summary>
+    private const double MinAirHu = -800;
+
+    /// <summary>
+    /// A CT slab holds air (outside the body, in the lungs or bowel): its 0.5th percentile lies near -1000 HU. Returns
+    /// that percentile when it is above <see cref="MinAirHu"/> (a stripped intercept shifts everything by ~1024), from a
+    /// sample of every 61st voxel.
+    /// </summary>
+    private static double? NotHu(float[] voxels)
+    {
+        const int Stride = 61;
+        var sample = new float[((voxels.Length - 1) / Stride) + 1];
+        for (var i = 0; i < sample.Length; i++)
+        {
+            sample[i] = voxels[i * Stride];
+        }
+
+        Array.Sort(sample);
+        var lowest = sample[(int)(0.005 * (sample.Length - 1))];
+        return lowest > MinAirHu ? lowest : null;
+    }
+
     public static LoadedSeries Load(SeriesCandidate series, IngestOptions options)
     {
         var geometry = series.Geometry ?? throw new InvalidOperationException($"series {series.Label} is not usable: {series.SkipReason}");
@@ -61,6 +83,12 @@ public static class VolumeLoader
         if (statistics.BelowFloor > 0)
         {
             notes.Add($"{statistics.BelowFloor} voxels below {AirHu} HU (padding, outside the reconstruction circle) set to {AirHu} HU");
+        }
+
+        if (isCt && series.Frames.Any(f => f.RescaleAssumed) && NotHu(stack) is { } lowest)
+        {
+            throw new DicomFormatException(string.Create(CultureInfo.InvariantCulture,
+                $"series {series.Label} cannot be in HU: its rescale tags are missing and its lowest values (0.5th percentile {lowest:0} after the assumed rescale) are nowhere near air at -1000 HU"));
         }
 
         if (geometry.IsTilted)

@@ -1,0 +1,52 @@
+using QctPipeline.Dicom;
+using QctPipeline.Ingest;
+
+namespace QctPipeline.Tests.Ingest;
+
+/// <summary>
+/// A missing RescaleSlope or RescaleIntercept is said, never silently taken as 1 / 0; a series whose values then cannot be
+/// HU (no air near -1000) is refused with the reason. On TotalSegmentator's real series (unsigned, intercept -1024),
+/// copied and edited by dcmtk.
+/// </summary>
+public sealed class RescaleHonestyTests : IDisposable
+{
+    private readonly TempFolder folder = new();
+    private readonly IngestOptions options = new();
+
+    public void Dispose() => folder.Dispose();
+
+    private string[] CopyRealSeries() => Directory.GetFiles(RealData.Path("ts-spine-j2k", "dicom"))
+        .Select(file => { var copy = Path.Combine(folder.Path, Path.GetFileName(file)); File.Copy(file, copy); return copy; })
+        .ToArray();
+
+    private void Strip(string[] files, params string[] tags)
+    {
+        var edit = ExternalProcess.Run("dcmodify", ["-nb", .. tags.SelectMany(tag => new[] { "-e", tag }), .. files]);
+        Assert.True(edit.ExitCode == 0, edit.Error);
+    }
+
+    [Fact]
+    public void AStrippedInterceptRefusesTheSeriesBecauseItsAirIsNotNearMinus1000()
+    {
+        Strip(CopyRealSeries(), "(0028,1052)", "(0028,1053)");
+        var series = DicomIngest.Survey(folder.Path, options).Selection.Selected!;
+
+        var error = Assert.Throws<DicomFormatException>(() => DicomIngest.Load(series, options));
+
+        Assert.Contains(series.Warnings, w => w.StartsWith("RescaleSlope and RescaleIntercept missing: taken as 1 and 0", StringComparison.Ordinal));
+        Assert.Contains("cannot be in HU", error.Message, StringComparison.Ordinal);
+        Assert.Contains("nowhere near air at -1000 HU", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AStrippedSlopeIsSaidAndTheSeriesStillReadsAirAsAir()
+    {
+        Strip(CopyRealSeries(), "(0028,1053)");
+        var series = DicomIngest.Survey(folder.Path, options).Selection.Selected!;
+
+        var loaded = DicomIngest.Load(series, options);
+
+        Assert.Contains(loaded.Warnings, w => w.StartsWith("RescaleSlope missing: taken as 1", StringComparison.Ordinal));
+        Assert.InRange(loaded.Summary.Min, -1024, -900);
+    }
+}
