@@ -55,24 +55,26 @@ public sealed class LostGeometryTests : IDisposable
     }
 
     [Fact]
-    public void ARealJ2kSeriesWithOneSlicesPositionStrippedStillLoads()
+    public void LidcWithOneSlicesPositionStrippedIsStillLoaded()
     {
-        // TotalSegmentator's 20-slice JPEG 2000 series, copied, with dcmtk removing (0020,0032) from one file.
-        var source = RealData.Path("ts-spine-j2k", "dicom");
+        // LIDC-IDRI 0001 (133 slices), copied, with dcmtk removing (0020,0032) from one slice in the middle, as a broken
+        // export or anonymiser does.
+        var source = RealData.Path("lidc-0001-chest-ct", "dicom");
         var files = Directory.GetFiles(source).Order(StringComparer.Ordinal).ToArray();
         foreach (var file in files)
         {
             File.Copy(file, Path.Combine(folder.Path, Path.GetFileName(file)));
         }
 
-        var broken = Path.Combine(folder.Path, Path.GetFileName(files[10]));
+        var broken = Path.Combine(folder.Path, Path.GetFileName(files[66]));
         var edit = ExternalProcess.Run("dcmodify", "-nb", "-e", "(0020,0032)", broken);
         Assert.True(edit.ExitCode == 0, edit.Error);
 
         var survey = DicomIngest.Survey(folder.Path, options);
         var loaded = DicomIngest.Load(survey.Selection.Selected!, options);
 
-        Assert.Equal(20, loaded.Volume.Geometry.SizeZ);
+        Assert.Equal(133, loaded.Volume.Geometry.SizeZ);
         Assert.Contains(loaded.Warnings, w => w.Contains(broken, StringComparison.Ordinal) && w.Contains("ImagePositionPatient missing", StringComparison.Ordinal));
+        Assert.Contains(loaded.Warnings, w => w.Contains("missing slice", StringComparison.Ordinal));
     }
 }
