@@ -15,6 +15,9 @@ public static class FolderScanner
 {
     private const string MediaStorageDirectorySopClass = "1.2.840.10008.1.3.10";
 
+    /// <summary>Links resolved within links before a path is taken as it stands (Linux gives up after 40).</summary>
+    private const int MaxLinkDepth = 40;
+
     public static ScanResult Scan(string path, int maxParallelism)
     {
         var files = EnumerateFiles(path, out var enumerationProblems);
@@ -64,7 +67,12 @@ public static class FolderScanner
 
     private static FileProblem[] ByPath(IEnumerable<FileProblem> entries) => entries.OrderBy(p => p.Path, StringComparer.Ordinal).ToArray();
 
-    /// <summary>Regular files only, sorted; symbolic links to folders are not followed (no loops), unreadable folders reported.</summary>
+    /// <summary>
+    /// Every file below the folder, sorted. Symbolic links to folders and files are followed (a research root is often
+    /// made of links to study folders); each folder and file is taken once, by its real path with every link resolved,
+    /// so a link loop or a second link to the same place is reported once and not followed. Links that point nowhere
+    /// and unreadable folders are reported, one line each.
+    /// </summary>
     private static List<string> EnumerateFiles(string path, out List<FileProblem> problems)
     {
         problems = [];
@@ -79,27 +87,37 @@ public static class FolderScanner
         }
 
         var files = new List<string>();
-        var pending = new Stack<string>([Path.GetFullPath(path)]);
+        var seenFiles = new HashSet<string>(StringComparer.Ordinal);
+        var root = Path.GetFullPath(path);
+        var seenFolders = new HashSet<string>(StringComparer.Ordinal) { RealPath(root) };
+        var pending = new Stack<string>([root]);
         while (pending.Count > 0)
         {
             var folder = pending.Pop();
             try
             {
-                foreach (var entry in new DirectoryInfo(folder).EnumerateFileSystemInfos())
+                // In name order, so that of two links to one folder the same one is always read and the other reported.
+                foreach (var entry in new DirectoryInfo(folder).EnumerateFileSystemInfos().OrderBy(e => e.Name, StringComparer.Ordinal))
                 {
-                    if (entry is DirectoryInfo directory)
+                    if (entry.LinkTarget is not null && LinkProblem(entry) is { } problem)
                     {
-                        if (directory.LinkTarget is null)
+                        problems.Add(new FileProblem(entry.FullName, problem));
+                    }
+                    else if (entry is DirectoryInfo directory)
+                    {
+                        var real = RealPath(directory.FullName);
+                        if (seenFolders.Add(real))
                         {
                             pending.Push(directory.FullName);
                         }
-                        else
+                        else if (directory.LinkTarget is not null)
                         {
-                            problems.Add(new FileProblem(directory.FullName, "symbolic link to a folder, not followed"));
+                            problems.Add(new FileProblem(directory.FullName, $"symbolic link to {real}, a folder already read (a loop or a second link): not followed again"));
                         }
                     }
+
                     // Hidden files are system litter (.DS_Store) or writes in progress (ours are .name.tmp until renamed).
-                    else if (entry is FileInfo file && !file.Name.StartsWith('.'))
+                    else if (entry is FileInfo file && !file.Name.StartsWith('.') && seenFiles.Add(RealPath(file.FullName)))
                     {
                         files.Add(file.FullName);
                     }
@@ -113,5 +131,44 @@ public static class FolderScanner
 
         files.Sort(StringComparer.Ordinal);
         return files;
+    }
+
+    /// <summary>Why a symbolic link cannot be followed (it points nowhere, or links lead round in a circle); null when it can.</summary>
+    private static string? LinkProblem(FileSystemInfo link)
+    {
+        try
+        {
+            return link.ResolveLinkTarget(returnFinalTarget: true) is { Exists: true } ? null : $"symbolic link to {link.LinkTarget}, which does not exist";
+        }
+        catch (IOException ex)
+        {
+            return $"symbolic link to {link.LinkTarget} cannot be resolved (a loop of links?): {ex.Message}";
+        }
+    }
+
+    /// <summary>
+    /// The path with every symbolic link along it resolved, component by component: the identity of a folder or file for
+    /// the walk (on Linux the same as its device and inode, short of bind mounts, which cannot loop).
+    /// </summary>
+    private static string RealPath(string fullPath, int depth = 0)
+    {
+        var parts = fullPath.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
+        var real = Path.GetPathRoot(fullPath) ?? string.Empty;
+        foreach (var part in parts)
+        {
+            var next = Path.Combine(real, part);
+            var info = new FileInfo(next);
+            if (info.LinkTarget is null || depth > MaxLinkDepth)
+            {
+                real = next;
+                continue;
+            }
+
+            // A link's target may itself sit below links: resolve it again, as far as a loop allows.
+            var target = Path.GetFullPath(info.LinkTarget, Path.GetDirectoryName(next) ?? real);
+            real = RealPath(target, depth + 1);
+        }
+
+        return real;
     }
 }
