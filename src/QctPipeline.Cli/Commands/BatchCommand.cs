@@ -12,6 +12,7 @@ using QctPipeline.Domain;
 using QctPipeline.Ingest;
 using QctPipeline.Report;
 using QctPipeline.Segment;
+using QctPipeline.Segment.Onnx;
 using QctPipeline.Store;
 using Spectre.Console;
 
@@ -89,16 +90,19 @@ internal static class BatchCommand
                 return folder is null ? ExitCodes.Fail("--dry-run needs an input folder or manifest", ExitCodes.Usage) : DryRun(folder, part, parsed.GetValue(json));
             }
 
+            // Each worker holds its own model; the cores are shared out among them instead of each taking them all.
+            var workers = Math.Clamp(parsed.GetValue(jobs), 1, 16);
+            SegmentationModel LoadModel() => model.Load(parsed, OnnxSessionOptions.ForWorkers(workers, Environment.ProcessorCount));
             if (folder is not null)
             {
-                return Run(folder, part, Math.Clamp(parsed.GetValue(jobs), 1, 16), outDirectory, parsed.GetValue(pseudonymize), store.Path(parsed), () => model.Load(parsed), TimeSpan.FromSeconds(Math.Max(1, parsed.GetValue(studyTimeout))), parsed.GetValue(logPhi));
+                return Run(folder, part, workers, outDirectory, parsed.GetValue(pseudonymize), store.Path(parsed), LoadModel, TimeSpan.FromSeconds(Math.Max(1, parsed.GetValue(studyTimeout))), parsed.GetValue(logPhi));
             }
 
             using var client = dicomWeb.Client(parsed);
             var cache = Path.Combine(outDirectory, "cache");
             Directory.CreateDirectory(cache);
             var pulled = DicomWebArguments.Pull(client, dicomWeb.SinceDate(parsed), parsed.GetValue(dicomWeb.Modality), cache, Console.WriteLine).GetAwaiter().GetResult();
-            var code = Run(cache, part, Math.Clamp(parsed.GetValue(jobs), 1, 16), outDirectory, parsed.GetValue(pseudonymize), store.Path(parsed), () => model.Load(parsed), TimeSpan.FromSeconds(Math.Max(1, parsed.GetValue(studyTimeout))), parsed.GetValue(logPhi));
+            var code = Run(cache, part, workers, outDirectory, parsed.GetValue(pseudonymize), store.Path(parsed), LoadModel, TimeSpan.FromSeconds(Math.Max(1, parsed.GetValue(studyTimeout))), parsed.GetValue(logPhi));
             var pushed = Push(client, outDirectory);
             Console.WriteLine($"{pulled.Count} stud(ies) from DICOMweb; SEG and SR of {pushed} stud(ies) stored back");
             return code;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using QctPipeline.Segment;
+using QctPipeline.Segment.Onnx;
 
 namespace QctPipeline.Cli.Commands;
 
@@ -14,6 +15,6 @@ internal sealed class ModelArguments
     public void AddTo(Command command) => command.Options.Add(Model);
 
     /// <summary>Loads the chosen model; a missing or altered one is a <see cref="ModelManifestException"/>.</summary>
-    public SegmentationModel Load(ParseResult parsed) =>
-        SegmentationModel.Load(parsed.GetValue(Model) ?? SegmentationModel.FindDefaultManifest(AppContext.BaseDirectory));
+    public SegmentationModel Load(ParseResult parsed, OnnxSessionOptions? session = null) =>
+        SegmentationModel.Load(parsed.GetValue(Model) ?? SegmentationModel.FindDefaultManifest(AppContext.BaseDirectory), session);
 }

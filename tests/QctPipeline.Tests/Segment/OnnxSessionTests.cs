@@ -63,6 +63,15 @@ public sealed class OnnxSessionTests : IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => options with { IntraOpThreads = 0 });
     }
 
+    [Theory]
+    [InlineData(1, 2, 2)]
+    [InlineData(2, 2, 1)]
+    [InlineData(3, 2, 1)]
+    [InlineData(3, 8, 2)]
+    [InlineData(4, 16, 4)]
+    public void Batch_workers_share_the_cores_out_with_at_least_one_thread_each(int workers, int cores, int threads) =>
+        Assert.Equal(threads, OnnxSessionOptions.ForWorkers(workers, cores).IntraOpThreads);
+
     [Fact]
     public void A_wrong_input_name_fails_with_onnx_runtimes_message()
     {

@@ -28,4 +28,10 @@ public sealed record OnnxSessionOptions
     /// chain, so parallel execution only adds a second thread pool competing for the same cores.
     /// </summary>
     public bool SequentialExecution { get; init; } = true;
+
+    /// <summary>
+    /// Options for one of <paramref name="workers"/> models running side by side on <paramref name="cores"/> cores: the
+    /// cores shared out (at least one thread each), so that `batch --jobs 2` on 2 cores runs 2 threads, not 4.
+    /// </summary>
+    public static OnnxSessionOptions ForWorkers(int workers, int cores) => new() { IntraOpThreads = Math.Max(1, cores / Math.Max(1, workers)) };
 }
