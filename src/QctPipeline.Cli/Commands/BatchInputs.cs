@@ -7,10 +7,15 @@ namespace QctPipeline.Cli.Commands;
 
 /// <summary>
 /// Worker K of N (0-based): takes the manifest rows, or the studies of a folder, whose key hashes to K modulo N — a
-/// deterministic split with no coordinator, so N independent workers share the work and together cover it.
+/// deterministic split with no coordinator, so N independent workers share the work and together cover it. The key is
+/// the patient where it is known (the DICOM PatientID of a folder's study, a manifest's patient_id column), so all of a
+/// patient's studies fall in one shard and are compared there; a manifest row without patient_id goes by its folder.
 /// </summary>
 internal sealed record Shard(int Index, int Count)
 {
+    /// <summary>The key a study is sharded by: its patient when known, else <paramref name="fallback"/>.</summary>
+    public static string Key(string? patientId, string fallback) => string.IsNullOrWhiteSpace(patientId) ? fallback : "patient:" + patientId.Trim();
+
     public bool Takes(string key) => Count <= 1 || (int)(BitConverter.ToUInt64(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(key)), 0) % (ulong)Count) == Index;
 
     /// <summary>
@@ -70,7 +75,7 @@ internal static class BatchInputs
         var studies = new List<BatchStudy>();
         var problems = new List<BatchProblem>();
         Survey(input, input, null, null, options, studies, problems);
-        return (InDateOrder([.. studies.Where(study => shard.Takes(study.Key))]), problems);
+        return (InDateOrder([.. studies.Where(study => shard.Takes(Shard.Key(study.PatientIdOverride ?? study.Series?.Metadata.PatientId, study.Key)))]), problems);
     }
 
     /// <summary>Oldest study first (then by key), so each follow-up is analysed after its baseline and its report compares them.</summary>
@@ -100,9 +105,11 @@ internal static class BatchInputs
 
     /// <summary>The folders a shard of a manifest takes, as full paths, without surveying them.</summary>
     public static IReadOnlyList<string> ManifestFolders(string manifest, Shard shard) => [.. ManifestRows(manifest)
-        .Select(row => row.Folder)
-        .OfType<string>()
-        .Where(shard.Takes)];
+        .Where(row => row.Folder is { } folder && shard.Takes(Shard.Key(PatientColumn(row.Row, row.Header), folder)))
+        .Select(row => row.Folder!)];
+
+    private static string? PatientColumn(string[] row, string[] header) =>
+        Array.IndexOf(header, "patient_id") is >= 0 and var column && column < row.Length && row[column].Length > 0 ? row[column] : null;
 
     private static IEnumerable<(int Line, string? Folder, string[] Row, string[] Header)> ManifestRows(string manifest)
     {
@@ -136,7 +143,7 @@ internal static class BatchInputs
                 continue;
             }
 
-            if (!shard.Takes(folder))
+            if (!shard.Takes(Shard.Key(PatientColumn(row, header), folder)))
             {
                 continue;
             }

@@ -30,6 +30,37 @@ public sealed class BatchShardTests
         Assert.Equal(shards[3], JsonSerializer.Deserialize<string[]>(fromIndexedJob.Output));
     }
 
+    [Fact]
+    public void Each_patients_studies_fall_in_one_shard_of_a_folder_and_of_a_manifest()
+    {
+        // 5 patients with 3 studies each, in folders named by study: the folder mode reads the patient from DICOM, the
+        // manifest from its patient_id column.
+        using var folder = new TempFolder();
+        var patientOf = new Dictionary<string, string>();
+        for (var n = 0; n < 15; n++)
+        {
+            var study = Directory.CreateDirectory(folder.File($"root/study{n:D2}")).FullName;
+            new Ingest.SyntheticSeries { PatientId = $"P{n % 5}", StudyUid = $"2.25.77{n:D2}", SeriesUid = $"2.25.88{n:D2}" }.Write(study, Ingest.SyntheticSeries.Axial(10, 2.5));
+            patientOf[study] = $"P{n % 5}";
+        }
+
+        var manifest = folder.File("manifest.csv");
+        File.WriteAllText(manifest, "path,patient_id\r\n" + string.Concat(patientOf.Select(p => $"\"{p.Key}\",{p.Value}\r\n")));
+        foreach (var input in new[] { folder.File("root"), manifest })
+        {
+            var shards = Enumerable.Range(0, 3).Select(k =>
+            {
+                var result = QctProcess.Run("batch", input, "--shard", $"{k}/3", "--dry-run", "--json");
+                Assert.True(result.ExitCode == 0, result.Error);
+                return JsonSerializer.Deserialize<string[]>(result.Output)!;
+            }).ToList();
+
+            Assert.Equal(patientOf.Keys.Order(StringComparer.Ordinal), shards.SelectMany(s => s).Order(StringComparer.Ordinal));
+            Assert.All(patientOf.Values.Distinct(), patient =>
+                Assert.Single(shards, shard => shard.Any(path => patientOf[path] == patient)));
+        }
+    }
+
     [Theory]
     [InlineData("4/4")]
     [InlineData("x/4")]

@@ -13,6 +13,8 @@ public sealed record SyntheticSeries
     public int Columns { get; init; } = 20;
     public double PixelSpacing { get; init; } = 0.8;
     public string SeriesUid { get; init; } = "2.25.1000";
+    public string StudyUid { get; init; } = "2.25.999";
+    public string PatientId { get; init; } = "SYNTH-1";
     public string Modality { get; init; } = "CT";
     public string ImageType { get; init; } = @"ORIGINAL\PRIMARY\AXIAL";
     public Vector3 Row { get; init; } = new(1, 0, 0);
@@ -55,12 +57,12 @@ public sealed record SyntheticSeries
             .Add(DicomTag.SopInstanceUid, DicomVR.UI, $"{SeriesUid}.{slice + 1}")
             .Add(DicomTag.ImageType, DicomVR.CS, ImageType)
             .Add(DicomTag.Modality, DicomVR.CS, Modality)
-            .Add(DicomTag.PatientId, DicomVR.LO, "SYNTH-1")
+            .Add(DicomTag.PatientId, DicomVR.LO, PatientId)
             .Add(DicomTag.StudyDate, DicomVR.DA, "20250110")
             .AddDecimals(DicomTag.SliceThickness, SliceThickness)
             .AddDecimals(DicomTag.Kvp, 120)
             .Add(DicomTag.ConvolutionKernel, DicomVR.SH, "B30f")
-            .Add(DicomTag.StudyInstanceUid, DicomVR.UI, "2.25.999")
+            .Add(DicomTag.StudyInstanceUid, DicomVR.UI, StudyUid)
             .Add(DicomTag.SeriesInstanceUid, DicomVR.UI, SeriesUid)
             .AddInteger(DicomTag.InstanceNumber, slice + 1)
             .AddDecimals(DicomTag.ImagePositionPatient, position.X, position.Y, position.Z)
