@@ -56,12 +56,19 @@ public sealed class ResultStore : IDisposable
     /// by a postgres:// URL shared by many workers. The URL carries no password: it comes from $QCT_DB_PASSWORD or a
     /// file named by $QCT_DB_PASSWORD_FILE, and no message ever shows it.
     /// </summary>
-    public static ResultStore Open(string pathOrUrl) =>
-        pathOrUrl.StartsWith("postgres://", StringComparison.Ordinal) || pathOrUrl.StartsWith("postgresql://", StringComparison.Ordinal)
-            ? OpenPostgres(pathOrUrl)
-            : OpenSqlite(pathOrUrl);
+    public static ResultStore Open(string pathOrUrl) => Open(pathOrUrl, SharedPseudonymKey.FromEnvironment());
 
-    private static ResultStore OpenSqlite(string path)
+    /// <summary>
+    /// Opens the store with a pseudonym key shared by every worker (<see cref="SharedPseudonymKey"/>), so that a patient
+    /// has one pseudonym across workers' stores and merged stores. A store made without it keeps its own key, and
+    /// opening it with another one is refused: its pseudonyms would not match the other workers'.
+    /// </summary>
+    public static ResultStore Open(string pathOrUrl, byte[]? sharedPseudonymKey) =>
+        pathOrUrl.StartsWith("postgres://", StringComparison.Ordinal) || pathOrUrl.StartsWith("postgresql://", StringComparison.Ordinal)
+            ? OpenPostgres(pathOrUrl, sharedPseudonymKey)
+            : OpenSqlite(pathOrUrl, sharedPseudonymKey);
+
+    private static ResultStore OpenSqlite(string path, byte[]? sharedPseudonymKey)
     {
         var fullPath = System.IO.Path.GetFullPath(path);
         SqliteConnection? connection = null;
@@ -80,7 +87,7 @@ public sealed class ResultStore : IDisposable
             Execute(connection, "PRAGMA journal_mode = WAL;");
             Execute(connection, "PRAGMA synchronous = FULL;");
             StoreSchema.Migrate(connection, StoreSchema.Dialect.Sqlite, fullPath);
-            var key = PseudonymKey(connection);
+            var key = PseudonymKey(connection, sharedPseudonymKey, fullPath);
             return new ResultStore(fullPath, connection, key);
         }
         catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
@@ -95,7 +102,7 @@ public sealed class ResultStore : IDisposable
         }
     }
 
-    private static ResultStore OpenPostgres(string url)
+    private static ResultStore OpenPostgres(string url, byte[]? sharedPseudonymKey)
     {
         // The text itself may hold a password, so a malformed one is not echoed.
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Host.Length == 0 || uri.UserInfo.Length == 0)
@@ -128,7 +135,7 @@ public sealed class ResultStore : IDisposable
             connection = new NpgsqlConnection(builder.ConnectionString);
             connection.Open();
             StoreSchema.Migrate(connection, StoreSchema.Dialect.Postgres, shown);
-            var key = PseudonymKey(connection);
+            var key = PseudonymKey(connection, sharedPseudonymKey, shown);
             return new ResultStore(shown, connection, key);
         }
         catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException)
@@ -322,16 +329,22 @@ public sealed class ResultStore : IDisposable
         };
     }
 
-    /// <summary>This store's pseudonym key: made once, by whichever process creates the store first.</summary>
-    private static byte[] PseudonymKey(DbConnection connection)
+    /// <summary>
+    /// This store's pseudonym key: the shared one when given, else a random one, written once by whichever process
+    /// creates the store first. A shared key that differs from the one the store already keeps is refused.
+    /// </summary>
+    private static byte[] PseudonymKey(DbConnection connection, byte[]? shared, string shown)
     {
         using var write = connection.CreateCommand();
         write.CommandText = "INSERT INTO store_settings (key, value) VALUES ('pseudonym_key', @value) ON CONFLICT (key) DO NOTHING";
-        AddParameter(write, "@value", Convert.ToHexString(RandomNumberGenerator.GetBytes(32)));
+        AddParameter(write, "@value", Convert.ToHexString(shared ?? RandomNumberGenerator.GetBytes(32)));
         write.ExecuteNonQuery();
         using var read = connection.CreateCommand();
         read.CommandText = "SELECT value FROM store_settings WHERE key = 'pseudonym_key'";
-        return Convert.FromHexString((string)read.ExecuteScalar()!);
+        var kept = Convert.FromHexString((string)read.ExecuteScalar()!);
+        return shared is null || kept.AsSpan().SequenceEqual(shared)
+            ? kept
+            : throw new ResultStoreException($"{shown}: this store keeps another pseudonym key than the shared one given ($QCT_PSEUDONYM_KEY or $QCT_PSEUDONYM_KEY_FILE): its pseudonyms would not match the other workers'");
     }
 
     private static void AddParameter(DbCommand command, string name, object value)
