@@ -17,8 +17,10 @@ public readonly record struct SliceStatistics(float Min, float Max, double Sum, 
 
 /// <summary>
 /// Turns one frame of stored pixel values into modality values (HU for CT): bits outside BitsStored dropped,
-/// sign extended for PixelRepresentation 1, MONOCHROME1 inverted, slope and intercept applied, padding replaced,
-/// values below a floor raised to it. 16-bit frames, the CT case, take one fused vector pass.
+/// sign extended for PixelRepresentation 1, slope and intercept applied, padding replaced, values below a floor raised
+/// to it. 16-bit frames, the CT case, take one fused vector pass. MONOCHROME1 is not inverted: the rescale to modality
+/// values applies to the stored values whatever the photometric interpretation, which concerns display only (PS3.3
+/// C.7.6.3.1.2, C.11.1).
 /// </summary>
 public static class PixelDecoder
 {
@@ -34,28 +36,13 @@ public static class PixelDecoder
         }
 
         var output = destination[..count];
-        var (effectiveSlope, effectiveIntercept) = ModalityTransform(format, slope, intercept);
-        var paddingIsBelowFloor = format.PaddingValue is not { } pad || ((pad * effectiveSlope) + effectiveIntercept < floor && paddingFill == floor);
+        var paddingIsBelowFloor = format.PaddingValue is not { } pad || ((pad * slope) + intercept < floor && paddingFill == floor);
         if (format.BitsAllocated == 16 && paddingIsBelowFloor)
         {
-            return Decode16(frame[..(count * 2)], format, bigEndian, (float)effectiveSlope, (float)effectiveIntercept, floor, output);
+            return Decode16(frame[..(count * 2)], format, bigEndian, (float)slope, (float)intercept, floor, output);
         }
 
-        return DecodeGeneral(frame, format, bigEndian, effectiveSlope, effectiveIntercept, floor, paddingFill, output);
-    }
-
-    /// <summary>MONOCHROME1 stores brightness inverted: v' = (min + max) − v, folded into the rescale.</summary>
-    private static (double Slope, double Intercept) ModalityTransform(PixelFormat format, double slope, double intercept)
-    {
-        if (format.PhotometricInterpretation != "MONOCHROME1")
-        {
-            return (slope, intercept);
-        }
-
-        var (min, max) = format.Signed
-            ? (-Math.Pow(2, format.BitsStored - 1), Math.Pow(2, format.BitsStored - 1) - 1)
-            : (0, Math.Pow(2, format.BitsStored) - 1);
-        return (-slope, ((min + max) * slope) + intercept);
+        return DecodeGeneral(frame, format, bigEndian, slope, intercept, floor, paddingFill, output);
     }
 
     private static SliceStatistics Decode16(ReadOnlySpan<byte> bytes, PixelFormat format, bool bigEndian, float slope, float intercept, float floor, Span<float> output)

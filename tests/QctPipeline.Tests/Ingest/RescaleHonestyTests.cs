@@ -50,3 +50,26 @@ public sealed class RescaleHonestyTests : IDisposable
         Assert.InRange(loaded.Summary.Min, -1024, -900);
     }
 }
+
+/// <summary>MONOCHROME1 says how to display the image; the rescale to HU applies to the stored values as they are.</summary>
+public sealed class Monochrome1Tests : IDisposable
+{
+    private readonly TempFolder folder = new();
+
+    public void Dispose() => folder.Dispose();
+
+    [Fact]
+    public void AMonochrome1SeriesReadsTheSameHuAsItsStoredValuesSay()
+    {
+        new SyntheticSeries().Write(folder.Path, SyntheticSeries.Axial(12, 2.5), (_, writer) =>
+            writer.Remove(DicomTag.PhotometricInterpretation).Add(DicomTag.PhotometricInterpretation, DicomVR.CS, "MONOCHROME1"));
+        var options = new IngestOptions();
+
+        var loaded = DicomIngest.Load(DicomIngest.Survey(folder.Path, options).Selection.Selected!, options);
+
+        for (var k = 0; k < 12; k++)
+        {
+            Assert.Equal(SyntheticSeries.Hu(k, 7), loaded.Volume[7, 3, k]);
+        }
+    }
+}
