@@ -6,31 +6,35 @@ namespace QctPipeline.Ingest;
 /// <summary>Reads the series-level facts later stages need from one representative header.</summary>
 public static class MetadataReader
 {
-    public static SeriesMetadata Read(DicomDataset header, string seriesInstanceUid) => new()
+    /// <param name="malformed">Receives one line per descriptive value that does not parse, naming the tag and the value.</param>
+    public static SeriesMetadata Read(DicomDataset header, string seriesInstanceUid, ICollection<string> malformed) => new()
     {
         SeriesInstanceUid = seriesInstanceUid,
         StudyInstanceUid = header.GetString(DicomTag.StudyInstanceUid),
         Modality = header.GetString(DicomTag.Modality),
         PatientId = header.GetString(DicomTag.PatientId),
         PatientName = header.GetString(DicomTag.PatientName),
-        PatientBirthDate = TryDate(header, DicomTag.PatientBirthDate),
+        PatientBirthDate = TryDate(header, DicomTag.PatientBirthDate, "PatientBirthDate", malformed),
         PatientSex = header.GetString(DicomTag.PatientSex),
         PatientAge = header.GetString(DicomTag.PatientAge),
-        StudyDate = TryDate(header, DicomTag.StudyDate),
+        StudyDate = TryDate(header, DicomTag.StudyDate, "StudyDate", malformed),
         Manufacturer = header.GetString(DicomTag.Manufacturer),
         ManufacturerModelName = header.GetString(DicomTag.ManufacturerModelName),
         DeviceSerialNumber = header.GetString(DicomTag.DeviceSerialNumber),
-        Kvp = TryNumber(header, DicomTag.Kvp),
+        Kvp = TryNumber(header, DicomTag.Kvp, "KVP", malformed),
         ConvolutionKernel = header.GetString(DicomTag.ConvolutionKernel),
-        SliceThickness = TryNumber(header, DicomTag.SliceThickness),
+        SliceThickness = TryNumber(header, DicomTag.SliceThickness, "SliceThickness", malformed),
         ContrastBolusAgent = header.GetString(DicomTag.ContrastBolusAgent),
         BodyPartExamined = header.GetString(DicomTag.BodyPartExamined),
         SeriesDescription = header.GetString(DicomTag.SeriesDescription),
         ImageType = header.GetStrings(DicomTag.ImageType),
     };
 
-    /// <summary>Descriptive values that do not parse are treated as absent: they must not cost the whole series.</summary>
-    private static DateOnly? TryDate(DicomDataset header, DicomTag tag)
+    /// <summary>
+    /// Descriptive values that do not parse are treated as absent, so they do not cost the whole series, and are named
+    /// as malformed with their value, never reported as simply not stated.
+    /// </summary>
+    private static DateOnly? TryDate(DicomDataset header, DicomTag tag, string name, ICollection<string> malformed)
     {
         try
         {
@@ -38,11 +42,12 @@ public static class MetadataReader
         }
         catch (DicomFormatException)
         {
+            malformed.Add(Malformed(header, tag, name));
             return null;
         }
     }
 
-    private static double? TryNumber(DicomDataset header, DicomTag tag)
+    private static double? TryNumber(DicomDataset header, DicomTag tag, string name, ICollection<string> malformed)
     {
         try
         {
@@ -50,7 +55,11 @@ public static class MetadataReader
         }
         catch (DicomFormatException)
         {
+            malformed.Add(Malformed(header, tag, name));
             return null;
         }
     }
+
+    private static string Malformed(DicomDataset header, DicomTag tag, string name) =>
+        $"{name} {tag} '{header.GetString(tag)}' is malformed: taken as absent";
 }

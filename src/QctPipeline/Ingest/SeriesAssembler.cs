@@ -77,8 +77,8 @@ public static class SeriesAssembler
     private static IEnumerable<SeriesCandidate> AssemblePart(string seriesUid, string? part, List<ImageFrame> frames, int partCount, IngestOptions options)
     {
         var first = frames[0];
-        var metadata = MetadataReader.Read(first.Header, seriesUid);
         var warnings = new List<string>();
+        var metadata = MetadataReader.Read(first.Header, seriesUid, warnings);
         if (seriesUid.Length == 0)
         {
             warnings.Add("files have no SeriesInstanceUID: grouped by folder and SeriesNumber");

@@ -73,3 +73,26 @@ public sealed class Monochrome1Tests : IDisposable
         }
     }
 }
+
+/// <summary>A descriptive value that does not parse is named as malformed, with its value, not reported as not stated.</summary>
+public sealed class MalformedValueTests : IDisposable
+{
+    private readonly TempFolder folder = new();
+
+    public void Dispose() => folder.Dispose();
+
+    [Fact]
+    public void AMalformedKvpAndStudyDateAreNamedWithTheirValues()
+    {
+        new SyntheticSeries().Write(folder.Path, SyntheticSeries.Axial(12, 2.5), (_, writer) => writer
+            .Add(DicomTag.Kvp, DicomVR.DS, "12O")
+            .Add(DicomTag.StudyDate, DicomVR.DA, "20251345"));
+
+        var series = DicomIngest.Survey(folder.Path, new IngestOptions()).Selection.Selected!;
+
+        Assert.Null(series.Metadata.Kvp);
+        Assert.Null(series.Metadata.StudyDate);
+        Assert.Contains("KVP (0018,0060) '12O' is malformed: taken as absent", series.Warnings);
+        Assert.Contains("StudyDate (0008,0020) '20251345' is malformed: taken as absent", series.Warnings);
+    }
+}
