@@ -54,10 +54,10 @@ public static class FolderScanner
             {
                 problems.Add(new FileProblem(file, "cannot be read: permission denied"));
             }
-            catch (Exception ex) when (ex is ArgumentException or OverflowException or IndexOutOfRangeException or InvalidOperationException)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 // A reader defect must cost one file, not the survey; the type names the defect for its report.
-                problems.Add(new FileProblem(file, $"unreadable ({ex.GetType().Name}: {ex.Message})"));
+                problems.Add(new FileProblem(file, $"unreadable ({ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")})"));
             }
         });
 

@@ -26,7 +26,18 @@ public static class SeriesAssembler
             {
                 var partFrames = part.ToList();
                 var labels = new[] { series.Key.Fallback, parts.Count > 1 ? PartLabel(partFrames[0]) : null }.OfType<string>().ToArray();
-                candidates.AddRange(AssemblePart(series.Key.Uid, labels.Length > 0 ? string.Join(", ", labels) : null, partFrames, parts.Count, options));
+                var label = labels.Length > 0 ? string.Join(", ", labels) : null;
+                try
+                {
+                    candidates.AddRange([.. AssemblePart(series.Key.Uid, label, partFrames, parts.Count, options)]);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    // Whatever a malformed header provokes stays with its own series: the study's other series and the
+                    // survey's other studies go on.
+                    var reason = $"could not be assembled ({ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")})";
+                    candidates.Add(Candidate(series.Key.Uid, label, MetadataReader.Read(partFrames[0].Header, series.Key.Uid, []), partFrames, null, reason, []));
+                }
             }
         }
 
@@ -101,6 +112,15 @@ public static class SeriesAssembler
             warnings.Add(LostFramesWarning(lost));
         }
 
+        var (unique, conflict) = DuplicateInstances.KeepOnce(frames, warnings);
+        if (conflict is not null)
+        {
+            yield return Candidate(seriesUid, part, metadata, frames, null, conflict, warnings);
+            yield break;
+        }
+
+        frames = unique;
+        first = frames[0];
         var skip = ClassifyObject(first, frames.Count, options) ?? (lost.Count > 0 ? GapLeftByLostFrames(frames, lost.Count, options) : null);
         if (skip is null && IsSecondary(first))
         {
@@ -371,7 +391,7 @@ public static class SeriesAssembler
     }
 
 
-    private static string Describe(ImageFrame frame) =>
+    internal static string Describe(ImageFrame frame) =>
         frame.FramesInFile > 1 ? $"{frame.FilePath} frame {frame.FrameIndex + 1}" : frame.FilePath;
 
     private static SeriesCandidate Candidate(string seriesUid, string? part, SeriesMetadata metadata, List<ImageFrame> frames, StackGeometry? geometry, string? skipReason, List<string> warnings)

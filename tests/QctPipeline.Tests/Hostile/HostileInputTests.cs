@@ -1,9 +1,9 @@
-using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using QctPipeline.Phantom;
 using QctPipeline.Tests.Cli;
 using Xunit.Abstractions;
+using static QctPipeline.Tests.Hostile.HostileCases;
 
 namespace QctPipeline.Tests.Hostile;
 
@@ -14,8 +14,6 @@ namespace QctPipeline.Tests.Hostile;
 /// </summary>
 public sealed class HostileInputTests(ITestOutputHelper output)
 {
-    private static readonly string[] LongVrs = ["OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"];
-
     [Fact]
     public void Two_hundred_hostile_inputs_end_in_logged_reasons_and_the_batch_goes_on()
     {
@@ -61,43 +59,6 @@ public sealed class HostileInputTests(ITestOutputHelper output)
             File.Copy(slice, Path.Combine(root, "control", Path.GetFileName(slice)));
         }
 
-        // Truncation at every structural boundary and in the middle of every element.
-        foreach (var element in elements)
-        {
-            Write("cut-at-element", baseBytes[..element.Start]);
-            Write("cut-in-element", baseBytes[..(element.ValueStart + ((element.End - element.ValueStart) / 2))]);
-        }
-
-        // Lengths larger than the file, odd lengths, wrong VRs.
-        foreach (var element in elements.Where((_, index) => index % 3 == 0))
-        {
-            Write("length-beyond-file", WithLength(baseBytes, element, element.LongLength ? 0x7FFFFFF0u : 0xFFFEu));
-            Write("odd-length", WithLength(baseBytes, element, (uint)(element.End - element.ValueStart) | 1));
-            var wrongVr = (byte[])baseBytes.Clone();
-            "ZZ"u8.CopyTo(wrongVr.AsSpan(element.Start + 4));
-            Write("wrong-vr", wrongVr);
-        }
-
-        // An undefined-length sequence and item never closed; sequences nested 1000 deep; no pixel data at all.
-        Write("undefined-length-never-closed", [.. baseBytes, .. Element(0x7FE1, 0x1010, "SQ", null), .. ItemStart()]);
-        var nested = new List<byte>();
-        for (var depth = 0; depth < 1000; depth++)
-        {
-            nested.AddRange(Element(0x7FE1, 0x1010, "SQ", null));
-            nested.AddRange(ItemStart());
-        }
-
-        for (var depth = 0; depth < 1000; depth++)
-        {
-            nested.AddRange([0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0, 0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
-        }
-
-        Write("sequences-1000-deep", [.. baseBytes, .. nested]);
-        var pixel = elements.Single(e => e.Group == 0x7FE0 && e.Element == 0x0010);
-        Write("no-pixel-data", baseBytes[..pixel.Start]);
-        Write("pixel-data-short", [.. WithLength(baseBytes[..(pixel.ValueStart + ((pixel.End - pixel.ValueStart) / 2))], pixel, (uint)((pixel.End - pixel.ValueStart) / 2))]);
-        Write("pixel-data-long", [.. WithLength(baseBytes, pixel, (uint)(pixel.End - pixel.ValueStart + 4096)), .. new byte[4096]]);
-
         // Whole series with one header value made absurd (each its own series, so each is judged alone).
         var variant = 0;
         void SeriesVariant(string kind, Func<byte[], int, byte[]> change)
@@ -137,11 +98,7 @@ public sealed class HostileInputTests(ITestOutputHelper output)
             SeriesVariant(kind, (b, _) => Replace(b, 0x0010, 0x0020, Text(id)));
         }
 
-        // Files that are not DICOM, or not there to read, and a folder loop.
-        Write("zero-bytes", []);
-        Write("text", Encoding.UTF8.GetBytes("this is not an image\n"));
-        Write("random", [.. Enumerable.Range(0, 4096).Select(i => (byte)(i * 37 % 251))]);
-        Write("preamble-only", [.. new byte[128], .. "DICM"u8.ToArray()]);
+        // Files not there to read, and a folder loop.
         Directory.CreateDirectory(Path.Combine(root, $"{count++:D3}-symlink-loop"));
         File.CreateSymbolicLink(Path.Combine(root, $"{count - 1:D3}-symlink-loop", "loop.dcm"), Path.Combine(root, $"{count - 1:D3}-symlink-loop", "loop.dcm"));
         Directory.CreateSymbolicLink(Path.Combine(root, $"{count++:D3}-folder-loop"), root);
@@ -151,12 +108,9 @@ public sealed class HostileInputTests(ITestOutputHelper output)
             File.SetUnixFileMode(Path.Combine(root, $"{count - 1:D3}-unreadable", "file.dcm"), UnixFileMode.None);
         }
 
-        // Real scanner files, truncated at their first kilobytes.
-        foreach (var real in Directory.GetFiles(RealData.Path("dcm-qa-ts", "In"), "*.dcm").Order(StringComparer.Ordinal))
+        foreach (var (kind, bytes) in HostileCases.SingleFiles(baseBytes))
         {
-            var bytes = File.ReadAllBytes(real);
-            Write("real-cut-1k", bytes[..Math.Min(1024, bytes.Length)]);
-            Write("real-cut-half", bytes[..(bytes.Length / 2)]);
+            Write(kind, bytes);
         }
 
         output.WriteLine($"{count} hostile inputs (+ the control series)");
@@ -180,99 +134,4 @@ public sealed class HostileInputTests(ITestOutputHelper output)
         Assert.Contains(lines, l => l.GetProperty("status").GetString() is "ok" or "no-l1");
         Assert.True(elapsed < TimeSpan.FromMinutes(2), $"took {elapsed}");
     }
-
-    private sealed record TopElement(ushort Group, ushort Element, int Start, int ValueStart, int End, bool LongLength);
-
-    /// <summary>The data set's top-level elements (explicit VR little endian, defined lengths), after the meta group.</summary>
-    private static List<TopElement> TopLevelElements(byte[] bytes)
-    {
-        var elements = new List<TopElement>();
-        var at = 132;
-        while (at + 8 <= bytes.Length)
-        {
-            var group = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(at));
-            var element = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(at + 2));
-            var vr = Encoding.ASCII.GetString(bytes, at + 4, 2);
-            var isLong = LongVrs.Contains(vr);
-            var length = isLong ? (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 8)) : BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(at + 6));
-            var valueStart = at + (isLong ? 12 : 8);
-            if (group != 0x0002)
-            {
-                elements.Add(new TopElement(group, element, at, valueStart, valueStart + length, isLong));
-            }
-
-            at = valueStart + length;
-        }
-
-        return elements;
-    }
-
-    private static byte[] WithLength(byte[] bytes, TopElement element, uint length)
-    {
-        var copy = (byte[])bytes.Clone();
-        if (element.LongLength)
-        {
-            BinaryPrimitives.WriteUInt32LittleEndian(copy.AsSpan(element.Start + 8), length);
-        }
-        else
-        {
-            BinaryPrimitives.WriteUInt16LittleEndian(copy.AsSpan(element.Start + 6), (ushort)length);
-        }
-
-        return copy;
-    }
-
-    /// <summary>The file with one top-level element's value replaced (length rewritten), or the file as it was when absent.</summary>
-    private static byte[] Replace(byte[] bytes, ushort group, ushort element, byte[] value)
-    {
-        var found = TopLevelElements(bytes).FirstOrDefault(e => e.Group == group && e.Element == element);
-        if (found is null)
-        {
-            return bytes;
-        }
-
-        var rebuilt = new List<byte>(bytes.Length + value.Length);
-        rebuilt.AddRange(bytes[..found.ValueStart]);
-        rebuilt.AddRange(value);
-        rebuilt.AddRange(bytes[found.End..]);
-        var result = rebuilt.ToArray();
-        return WithLength(result, found, (uint)value.Length);
-    }
-
-    private static byte[] Remove(byte[] bytes, ushort group, ushort element)
-    {
-        var found = TopLevelElements(bytes).FirstOrDefault(e => e.Group == group && e.Element == element);
-        return found is null ? bytes : [.. bytes[..found.Start], .. bytes[found.End..]];
-    }
-
-    private static byte[] ElementValue(byte[] bytes, ushort group, ushort element)
-    {
-        var found = TopLevelElements(bytes).Single(e => e.Group == group && e.Element == element);
-        return bytes[found.ValueStart..found.End];
-    }
-
-    private static byte[] U16(int value)
-    {
-        var bytes = new byte[2];
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes, (ushort)value);
-        return bytes;
-    }
-
-    private static byte[] Text(string value)
-    {
-        var bytes = Encoding.Latin1.GetBytes(value);
-        return bytes.Length % 2 == 0 ? bytes : [.. bytes, (byte)' '];
-    }
-
-    private static byte[] Element(ushort group, ushort element, string vr, uint? length)
-    {
-        var bytes = new byte[12];
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes, group);
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(2), element);
-        Encoding.ASCII.GetBytes(vr).CopyTo(bytes, 4);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), length ?? 0xFFFFFFFF);
-        return bytes;
-    }
-
-    private static byte[] ItemStart() => [0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF];
 }
