@@ -38,14 +38,16 @@ internal sealed record AnalysisResult(SegmentationResult Segmentation, Calibrati
 internal static class AnalysisChain
 {
     /// <param name="timings">Receives each stage's wall time (ms) under its name.</param>
-    public static AnalysisResult Run(CtVolume volume, SeriesMetadata metadata, SegmentationModel model, CalibrationOptions calibrationOptions, IDictionary<string, double> timings)
+    /// <param name="cancellation">Stops the chain (the network run itself, and between stages) when a study is abandoned.</param>
+    public static AnalysisResult Run(CtVolume volume, SeriesMetadata metadata, SegmentationModel model, CalibrationOptions calibrationOptions, IDictionary<string, double> timings, CancellationToken cancellation = default)
     {
         var watch = Stopwatch.StartNew();
-        var segmentation = L1Segmenter.Segment(volume, metadata, model, new SegmentOptions());
+        var segmentation = L1Segmenter.Segment(volume, metadata, model, new SegmentOptions(), cancellation);
         timings["segment"] = Math.Round(watch.Elapsed.TotalMilliseconds, 1);
         watch.Restart();
         var calibration = CalibrationChooser.Choose(volume, metadata, segmentation.L1CentroidLps, calibrationOptions);
         timings["calibrate"] = Math.Round(watch.Elapsed.TotalMilliseconds, 1);
+        cancellation.ThrowIfCancellationRequested();
         watch.Restart();
         var measurement = segmentation.Status != SegmentationStatus.NoL1
             ? VertebralMeasurement.Measure(volume, VertebraInput.Of(segmentation.L1Outline), VertebraInput.Of(segmentation.AboveL1Outline), VertebraInput.Of(segmentation.L2Outline),

@@ -16,7 +16,7 @@ public static class DicomIngest
         return new IngestSurvey(input, scan.FilesSeen, series, scan.Problems, scan.Ignored, SeriesSelector.Select(series, options));
     }
 
-    public static LoadedSeries Load(SeriesCandidate series, IngestOptions options) => VolumeLoader.Load(series, options);
+    public static LoadedSeries Load(SeriesCandidate series, IngestOptions options, CancellationToken cancellation = default) => VolumeLoader.Load(series, options, cancellation);
 
     /// <summary>
     /// The survey's series grouped into studies (by StudyInstanceUID; a series without one is a study of its own), each

@@ -44,7 +44,8 @@ public static class VolumeLoader
         return lowest > MinAirHu ? lowest : null;
     }
 
-    public static LoadedSeries Load(SeriesCandidate series, IngestOptions options)
+    /// <summary>Decodes the series; <paramref name="cancellation"/> is watched between files, so an abandoned decode stops and frees its stack.</summary>
+    public static LoadedSeries Load(SeriesCandidate series, IngestOptions options, CancellationToken cancellation = default)
     {
         var geometry = series.Geometry ?? throw new InvalidOperationException($"series {series.Label} is not usable: {series.SkipReason}");
         var isCt = series.Metadata.Modality == "CT";
@@ -64,7 +65,7 @@ public static class VolumeLoader
         var gate = new object();
 
         var slicesByFile = series.Frames.Select((frame, index) => (frame, index)).GroupBy(f => f.frame.FilePath).ToArray();
-        Parallel.ForEach(slicesByFile, new ParallelOptions { MaxDegreeOfParallelism = options.MaxParallelism }, file =>
+        Parallel.ForEach(slicesByFile, new ParallelOptions { MaxDegreeOfParallelism = options.MaxParallelism, CancellationToken = cancellation }, file =>
         {
             var fileStatistics = DecodeFile(file.Key, file.ToArray(), stack, sliceLength, floor, paddingFill, warnings);
             lock (gate)

@@ -16,9 +16,10 @@ namespace QctPipeline.Segment;
 /// </summary>
 public static class L1Segmenter
 {
-    public static SegmentationResult Segment(CtVolume volume, SeriesMetadata? metadata, SegmentationModel model, SegmentOptions options)
+    /// <param name="cancellation">Terminates the network run and is checked between steps (a batch's per-study time limit).</param>
+    public static SegmentationResult Segment(CtVolume volume, SeriesMetadata? metadata, SegmentationModel model, SegmentOptions options, CancellationToken cancellation = default)
     {
-        var clock = new StepClock();
+        var clock = new StepClock(cancellation);
         var warnings = new List<string>();
         if (metadata?.Modality is { } modality && modality != "CT")
         {
@@ -35,7 +36,7 @@ public static class L1Segmenter
         var coarse = CanonicalOrientation.Reorient(ResampleCovering(volume, localizer.SpacingMm, (float)localizer.Normalisation.PadHu));
         var (input, padded) = ToTensor(coarse, localizer.Normalisation, localizer.SizeMultiple);
         clock.Lap("localizer input");
-        var logits = model.Localizer.Run(new Dictionary<string, FloatTensor> { [localizer.InputName] = input })[localizer.OutputName];
+        var logits = model.Localizer.Run(new Dictionary<string, FloatTensor> { [localizer.InputName] = input }, cancellation)[localizer.OutputName];
         clock.Lap("localizer");
         var maps = LocalizerReading.Read(logits, coarse.Geometry, padded, localizer);
 
@@ -255,7 +256,8 @@ public static class L1Segmenter
 
 
 
-    private sealed class StepClock
+    /// <summary>Each step's wall time; the end of a step is also where an abandoned segmentation stops.</summary>
+    private sealed class StepClock(CancellationToken cancellation)
     {
         private readonly Stopwatch watch = Stopwatch.StartNew();
         private readonly List<StepTiming> timings = [];
@@ -265,6 +267,7 @@ public static class L1Segmenter
         public void Lap(string step)
         {
             timings.Add(new StepTiming(step, watch.Elapsed.TotalMilliseconds));
+            cancellation.ThrowIfCancellationRequested();
             watch.Restart();
         }
     }

@@ -69,7 +69,8 @@ public sealed unsafe class OnnxSession : IDisposable
     /// </summary>
     /// <exception cref="ArgumentException">An input the model declares is not given.</exception>
     /// <exception cref="NotSupportedException">An input or output of the model is not float32.</exception>
-    public IReadOnlyDictionary<string, FloatTensor> Run(IReadOnlyDictionary<string, FloatTensor> inputs)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> was cancelled: the run was terminated.</exception>
+    public IReadOnlyDictionary<string, FloatTensor> Run(IReadOnlyDictionary<string, FloatTensor> inputs, CancellationToken cancellation = default)
     {
         var nonFloatOutputs = Outputs.Where(output => output.ElementType != OnnxElementType.Float).ToList();
         if (nonFloatOutputs.Count > 0)
@@ -79,7 +80,7 @@ public sealed unsafe class OnnxSession : IDisposable
                 $"{nameof(RunTensors)} returns float32 and int64 outputs.");
         }
 
-        return RunTensors(inputs).ToDictionary(output => output.Key, output => (FloatTensor)output.Value);
+        return RunTensors(inputs, cancellation).ToDictionary(output => output.Key, output => (FloatTensor)output.Value);
     }
 
     /// <summary>
@@ -88,10 +89,15 @@ public sealed unsafe class OnnxSession : IDisposable
     /// </summary>
     /// <exception cref="ArgumentException">An input the model declares is not given.</exception>
     /// <exception cref="NotSupportedException">An input is not float32, or an output neither float32 nor int64.</exception>
-    public IReadOnlyDictionary<string, OnnxTensor> RunTensors(IReadOnlyDictionary<string, FloatTensor> inputs)
+    /// <exception cref="OperationCanceledException">
+    /// <paramref name="cancellation"/> was cancelled: ONNX Runtime was told to terminate the run (RunOptions), which it
+    /// does between operators, so its threads and memory come back within one operator's time.
+    /// </exception>
+    public IReadOnlyDictionary<string, OnnxTensor> RunTensors(IReadOnlyDictionary<string, FloatTensor> inputs, CancellationToken cancellation = default)
     {
         ObjectDisposedException.ThrowIf(session.IsClosed, this);
         CheckInputsBeforeRunning(inputs);
+        cancellation.ThrowIfCancellationRequested();
 
         // One snapshot, so names and values pair up whatever the dictionary's enumeration order.
         var inputEntries = inputs.ToArray();
@@ -100,9 +106,18 @@ public sealed unsafe class OnnxSession : IDisposable
         var inputPins = new MemoryHandle[inputEntries.Length];
         var outputValues = new nint[Outputs.Count];
         var sessionReferenced = false;
+        nint runOptions = 0;
+        var terminate = default(CancellationTokenRegistration);
         try
         {
             session.DangerousAddRef(ref sessionReferenced);
+            if (cancellation.CanBeCanceled)
+            {
+                api.Check(api.CreateRunOptions(&runOptions), "CreateRunOptions");
+                var options = runOptions;
+                terminate = cancellation.Register(() => api.Check(api.RunOptionsSetTerminate(options), "RunOptionsSetTerminate"));
+            }
+
             for (var index = 0; index < inputEntries.Length; index++)
             {
                 inputPins[index] = inputEntries[index].Value.Data.Pin();
@@ -118,12 +133,11 @@ public sealed unsafe class OnnxSession : IDisposable
                 inputNames.FillPointers(inputNameBytes, inputNamePointers);
                 var outputNamePointers = stackalloc byte*[outputNames.Count];
                 outputNames.FillPointers(outputNameBytes, outputNamePointers);
-                api.Check(
-                    api.Run(
-                        session.DangerousGetHandle(), 0,
-                        inputNamePointers, inputValuePointers, (nuint)inputValues.Length,
-                        outputNamePointers, (nuint)outputValues.Length, outputValuePointers),
-                    "Run");
+                var status = api.Run(
+                    session.DangerousGetHandle(), runOptions,
+                    inputNamePointers, inputValuePointers, (nuint)inputValues.Length,
+                    outputNamePointers, (nuint)outputValues.Length, outputValuePointers);
+                api.Check(status, "Run");
             }
 
             var outputs = new Dictionary<string, OnnxTensor>(Outputs.Count);
@@ -134,8 +148,19 @@ public sealed unsafe class OnnxSession : IDisposable
 
             return outputs;
         }
+        catch (OnnxRuntimeException terminated) when (cancellation.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("the model run was terminated on cancellation", terminated, cancellation);
+        }
         finally
         {
+            // The registration is undone (waiting for a callback in flight) before the run options it uses are released.
+            terminate.Dispose();
+            if (runOptions != 0)
+            {
+                api.ReleaseRunOptions(runOptions);
+            }
+
             // Values are released before the pins, so ONNX Runtime never holds a pointer into unpinned memory.
             foreach (var value in outputValues.Concat(inputValues).Where(value => value != 0))
             {

@@ -27,6 +27,9 @@ internal sealed unsafe class OrtApi
     public readonly delegate* unmanaged<nint, nuint, nint*, nint> SessionGetOutputTypeInfo;
     public readonly delegate* unmanaged<nint, nuint, nint, byte**, nint> SessionGetInputName;
     public readonly delegate* unmanaged<nint, nuint, nint, byte**, nint> SessionGetOutputName;
+    public readonly delegate* unmanaged<nint*, nint> CreateRunOptions;
+    public readonly delegate* unmanaged<nint, nint> RunOptionsSetTerminate;
+    public readonly delegate* unmanaged<nint, void> ReleaseRunOptions;
     public readonly delegate* unmanaged<nint, void*, nuint, long*, nuint, int, nint*, nint> CreateTensorWithDataAsOrtValue;
     public readonly delegate* unmanaged<nint, void**, nint> GetTensorMutableData;
     public readonly delegate* unmanaged<nint, nint*, nint> CastTypeInfoToTensorInfo;
@@ -63,6 +66,9 @@ internal sealed unsafe class OrtApi
         SessionGetOutputTypeInfo = (delegate* unmanaged<nint, nuint, nint*, nint>)table[(int)OrtApiSlot.SessionGetOutputTypeInfo];
         SessionGetInputName = (delegate* unmanaged<nint, nuint, nint, byte**, nint>)table[(int)OrtApiSlot.SessionGetInputName];
         SessionGetOutputName = (delegate* unmanaged<nint, nuint, nint, byte**, nint>)table[(int)OrtApiSlot.SessionGetOutputName];
+        CreateRunOptions = (delegate* unmanaged<nint*, nint>)table[(int)OrtApiSlot.CreateRunOptions];
+        RunOptionsSetTerminate = (delegate* unmanaged<nint, nint>)table[(int)OrtApiSlot.RunOptionsSetTerminate];
+        ReleaseRunOptions = (delegate* unmanaged<nint, void>)table[(int)OrtApiSlot.ReleaseRunOptions];
         CreateTensorWithDataAsOrtValue = (delegate* unmanaged<nint, void*, nuint, long*, nuint, int, nint*, nint>)table[(int)OrtApiSlot.CreateTensorWithDataAsOrtValue];
         GetTensorMutableData = (delegate* unmanaged<nint, void**, nint>)table[(int)OrtApiSlot.GetTensorMutableData];
         CastTypeInfoToTensorInfo = (delegate* unmanaged<nint, nint*, nint>)table[(int)OrtApiSlot.CastTypeInfoToTensorInfo];
