@@ -32,6 +32,11 @@ internal static class ExitCodes
         {
             return Fail(ex.Message, Failure);
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A defect still ends in one line naming it, never a stack trace on a clinician's terminal.
+            return Fail($"internal error ({ex.GetType().Name}): {ex.Message.ReplaceLineEndings(" ")}", Failure);
+        }
     }
 
     public static int Fail(string message, int code)

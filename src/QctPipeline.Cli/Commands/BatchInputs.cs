@@ -166,7 +166,15 @@ internal static class BatchInputs
                 continue;
             }
 
-            Survey(folder, where, Field(Column("patient_id")), date, options, studies, problems);
+            try
+            {
+                Survey(folder, where, Field(Column("patient_id")), date, options, studies, problems);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // One row's folder that cannot be surveyed is that row's error; the other rows go on.
+                studies.Add(new BatchStudy("folder:" + folder, where, null, $"{folder}: could not be surveyed ({ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")})", Field(Column("patient_id")), date));
+            }
         }
 
         return (InDateOrder(studies), problems);

@@ -72,7 +72,7 @@ public static class PhantomStudyWriter
 
     public static string? ContrastAgent(ContrastPhase phase) => phase == ContrastPhase.None ? null : "IOHEXOL 350 MG I/ML";
 
-    private static void WriteSeries(PhantomStudy study, StudyUids uids, string directory)
+    internal static void WriteSeries(PhantomStudy study, StudyUids uids, string directory)
     {
         // Slices left from an earlier, longer run into the same folder would join this series (same UIDs).
         if (Directory.Exists(directory))
