@@ -16,7 +16,6 @@ public static class FolderScanner
     private const string MediaStorageDirectorySopClass = "1.2.840.10008.1.3.10";
 
     /// <summary>Links resolved within links before a path is taken as it stands (Linux gives up after 40).</summary>
-    private const int MaxLinkDepth = 40;
 
     public static ScanResult Scan(string path, int maxParallelism)
     {
@@ -69,9 +68,10 @@ public static class FolderScanner
 
     /// <summary>
     /// Every file below the folder, sorted. Symbolic links to folders and files are followed (a research root is often
-    /// made of links to study folders); each folder and file is taken once, by its real path with every link resolved,
+    /// made of links to study folders); each folder and file is taken once, by its device and inode,
     /// so a link loop or a second link to the same place is reported once and not followed. Links that point nowhere
     /// and unreadable folders are reported, one line each.
+    /// <para>Identity is the device and inode (as find and GNU tar use), so a bind mount of a parent folder is a loop too.</para>
     /// </summary>
     private static List<string> EnumerateFiles(string path, out List<FileProblem> problems)
     {
@@ -87,9 +87,13 @@ public static class FolderScanner
         }
 
         var files = new List<string>();
-        var seenFiles = new HashSet<string>(StringComparer.Ordinal);
+        var seenFiles = new HashSet<FileIdentity>();
         var root = Path.GetFullPath(path);
-        var seenFolders = new HashSet<string>(StringComparer.Ordinal) { RealPath(root) };
+        var seenFolders = new HashSet<FileIdentity>();
+        if (FileIdentity.Of(root).Identity is { } rootIdentity)
+        {
+            seenFolders.Add(rootIdentity);
+        }
         var pending = new Stack<string>([root]);
         while (pending.Count > 0)
         {
@@ -99,25 +103,30 @@ public static class FolderScanner
                 // In name order, so that of two links to one folder the same one is always read and the other reported.
                 foreach (var entry in new DirectoryInfo(folder).EnumerateFileSystemInfos().OrderBy(e => e.Name, StringComparer.Ordinal))
                 {
+                    var (identity, errno) = FileIdentity.Of(entry.FullName);
                     if (entry.LinkTarget is not null && LinkProblem(entry) is { } problem)
                     {
                         problems.Add(new FileProblem(entry.FullName, problem));
                     }
+                    else if (identity is not { } id)
+                    {
+                        problems.Add(new FileProblem(entry.FullName, $"cannot be read: stat failed (errno {errno})"));
+                    }
                     else if (entry is DirectoryInfo directory)
                     {
-                        var real = RealPath(directory.FullName);
-                        if (seenFolders.Add(real))
+                        if (seenFolders.Add(id))
                         {
                             pending.Push(directory.FullName);
                         }
-                        else if (directory.LinkTarget is not null)
+                        else
                         {
-                            problems.Add(new FileProblem(directory.FullName, $"symbolic link to {real}, a folder already read (a loop or a second link): not followed again"));
+                            var what = directory.LinkTarget is not null ? $"symbolic link to {directory.ResolveLinkTarget(returnFinalTarget: true)?.FullName}" : "mount of";
+                            problems.Add(new FileProblem(directory.FullName, $"{what} a folder already read (a loop or a second way in): not followed again"));
                         }
                     }
 
                     // Hidden files are system litter (.DS_Store) or writes in progress (ours are .name.tmp until renamed).
-                    else if (entry is FileInfo file && !file.Name.StartsWith('.') && seenFiles.Add(RealPath(file.FullName)))
+                    else if (entry is FileInfo file && !file.Name.StartsWith('.') && seenFiles.Add(id))
                     {
                         files.Add(file.FullName);
                     }
@@ -144,31 +153,5 @@ public static class FolderScanner
         {
             return $"symbolic link to {link.LinkTarget} cannot be resolved (a loop of links?): {ex.Message}";
         }
-    }
-
-    /// <summary>
-    /// The path with every symbolic link along it resolved, component by component: the identity of a folder or file for
-    /// the walk (on Linux the same as its device and inode, short of bind mounts, which cannot loop).
-    /// </summary>
-    private static string RealPath(string fullPath, int depth = 0)
-    {
-        var parts = fullPath.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
-        var real = Path.GetPathRoot(fullPath) ?? string.Empty;
-        foreach (var part in parts)
-        {
-            var next = Path.Combine(real, part);
-            var info = new FileInfo(next);
-            if (info.LinkTarget is null || depth > MaxLinkDepth)
-            {
-                real = next;
-                continue;
-            }
-
-            // A link's target may itself sit below links: resolve it again, as far as a loop allows.
-            var target = Path.GetFullPath(info.LinkTarget, Path.GetDirectoryName(next) ?? real);
-            real = RealPath(target, depth + 1);
-        }
-
-        return real;
     }
 }

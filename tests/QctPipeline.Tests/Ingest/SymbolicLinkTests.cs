@@ -38,4 +38,29 @@ public sealed class SymbolicLinkTests : IDisposable
         Assert.Contains("a folder already read", problems["back-to-root"], StringComparison.Ordinal);
         Assert.Contains("a folder already read", problems["study-a-again"], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ABindMountOfTheRootInsideItIsALoopReportedOnce()
+    {
+        // No link to see here: only the device and inode tell that "inner/again" is the root itself (as find does).
+        var root = Directory.CreateDirectory(Path.Combine(folder.Path, "root")).FullName;
+        new SyntheticSeries { SeriesUid = "2.25.3003" }.Write(Directory.CreateDirectory(Path.Combine(root, "study")).FullName, SyntheticSeries.Axial(12, 2.5));
+        var mountPoint = Directory.CreateDirectory(Path.Combine(root, "inner", "again")).FullName;
+        var mount = ExternalProcess.Run("mount", "--bind", root, mountPoint);
+        Assert.True(mount.ExitCode == 0, $"mount --bind (the tests run as root): {mount.Error}");
+        try
+        {
+            var survey = DicomIngest.Survey(root, options);
+
+            var series = Assert.Single(survey.Series);
+            Assert.Equal(12, series.Frames.Count);
+            var loop = Assert.Single(survey.Problems);
+            Assert.Equal(mountPoint, loop.Path);
+            Assert.Contains("a folder already read", loop.Reason, StringComparison.Ordinal);
+        }
+        finally
+        {
+            ExternalProcess.Run("umount", mountPoint);
+        }
+    }
 }
