@@ -27,11 +27,7 @@ internal static class AnalyzeCommand
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object (otherwise a few lines for people)." };
         var store = new StoreArguments();
         var noStore = new Option<bool>("--no-store") { Description = "Do not store the result (nor compare it with the patient's history)." };
-        var declineThreshold = new Option<double>("--decline-threshold")
-        {
-            Description = "Percent decline from the baseline (or previous exam) that sets decline5.",
-            DefaultValueFactory = _ => new ComparisonOptions().DeclineThresholdPercent,
-        };
+        var declineThreshold = new DeclineThresholdArgument();
         var calibrationMethod = new Option<CalibrationRequest>("--calibration")
         {
             Description = "auto (phantom in the scan, else a matching --calibration-file, else reference tissues), or one method alone: phantom, async, internal, none.",
@@ -48,7 +44,7 @@ internal static class AnalyzeCommand
         command.Options.Add(densityMap);
         store.AddTo(command);
         command.Options.Add(noStore);
-        command.Options.Add(declineThreshold);
+        declineThreshold.AddTo(command);
         command.SetAction(parsed =>
         {
             var timings = new Dictionary<string, double>();
@@ -98,7 +94,7 @@ internal static class AnalyzeCommand
                 watch.Restart();
                 var (storePath, exam, comparison) = parsed.GetValue(noStore)
                     ? (null, null, null)
-                    : StoreAndCompare(store.Path(parsed), metadata, analysis, segmentationModel.Manifest, new ComparisonOptions { DeclineThresholdPercent = parsed.GetValue(declineThreshold) });
+                    : StoreAndCompare(store.Path(parsed), metadata, analysis, segmentationModel.Manifest, declineThreshold.Options(parsed));
                 timings["store"] = Math.Round(watch.Elapsed.TotalMilliseconds, 1);
                 timings["total"] = Math.Round(total.Elapsed.TotalMilliseconds, 1);
                 var report = AnalyzeReport.From(loaded, analysis, new AnalyzeOutputs(writtenMap, storePath, comparison, mapWarnings), timings);

@@ -48,6 +48,7 @@ internal static class BatchCommand
         };
         var calibrationFile = new Option<string?>("--calibration-file") { Description = "A calibration saved by `qct calibrate --save`, or a folder of them (asynchronous calibration): each study uses the one matching its scanner, kVp and kernel." };
         var store = new StoreArguments();
+        var declineThreshold = new DeclineThresholdArgument();
         var model = new ModelArguments();
         var command = new Command("batch", "Analyse every study under a folder or in a manifest: resumable, logged, summarised.");
         command.Arguments.Add(input);
@@ -58,6 +59,7 @@ internal static class BatchCommand
         command.Options.Add(logPhi);
         command.Options.Add(calibrationMethod);
         command.Options.Add(calibrationFile);
+        declineThreshold.AddTo(command);
         store.AddTo(command);
         model.AddTo(command);
         dicomWeb.AddTo(command);
@@ -99,6 +101,7 @@ internal static class BatchCommand
                 TimeSpan.FromSeconds(parsed.GetValue(studyTimeout)),
                 new IngestOptions(),
                 new CalibrationOptions { Request = parsed.GetValue(calibrationMethod), CalibrationFileOrFolder = parsed.GetValue(calibrationFile) },
+                declineThreshold.Options(parsed),
                 outDirectory);
 
             // Each worker holds its own model; the cores are shared out among them instead of each taking them all.
@@ -226,9 +229,9 @@ internal static class BatchCommand
         }
 
         var summary = Path.Combine(outDirectory, "summary.csv");
-        var rows = Summary(studies, store, run, manifest, pseudonymize);
+        var rows = Summary(studies, store, run, manifest, pseudonymize, options.Comparison);
         BatchWorkers.WriteAtomically(summary, SummaryCsv(rows));
-        BatchWorkers.WriteAtomically(Path.Combine(outDirectory, "index.html"), CohortIndex(rows, outDirectory));
+        BatchWorkers.WriteAtomically(Path.Combine(outDirectory, "index.html"), CohortIndex(rows, outDirectory, options.Comparison));
         Console.WriteLine(run.Describe(clock.Elapsed));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak memory {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0):0} MB"));
         Console.WriteLine($"log {logPath}; summary {summary}; store {store.Path}");
@@ -243,7 +246,7 @@ internal static class BatchCommand
     private sealed record SummaryRow(BatchStudy Study, ExamRecord? Exam, Comparison? Comparison, string? Error, string? Patient);
 
     /// <summary>One row per study in the batch's order (oldest first).</summary>
-    private static List<SummaryRow> Summary(IReadOnlyList<BatchStudy> studies, ResultStore store, RunState run, ModelManifest manifest, bool pseudonymize) =>
+    private static List<SummaryRow> Summary(IReadOnlyList<BatchStudy> studies, ResultStore store, RunState run, ModelManifest manifest, bool pseudonymize, ComparisonOptions comparisonOptions) =>
         [.. studies.Select(study =>
         {
             var exam = study.Series is { } series && store.Contains(series.SeriesInstanceUid, SoftwareVersion.Current, manifest.Version)
@@ -256,7 +259,7 @@ internal static class BatchCommand
 
             try
             {
-                var comparison = LongitudinalComparator.Compare(exam, exam.PatientId is { } id ? store.History(id) : [], new ComparisonOptions());
+                var comparison = LongitudinalComparator.Compare(exam, exam.PatientId is { } id ? store.History(id) : [], comparisonOptions);
                 return new SummaryRow(study, exam, comparison, null, pseudonymize ? exam.PatientPseudonym : exam.PatientId);
             }
             catch (Exception ex) when (ex is not (OutOfMemoryException or ResultStoreException))
@@ -269,21 +272,21 @@ internal static class BatchCommand
     private static string SummaryCsv(IReadOnlyList<SummaryRow> rows)
     {
         var text = new StringBuilder(Csv.Row(["study", "source", "patient", "study_date", "series_uid", "status", "reason", "level", "vbmd_mg_cm3",
-            "category", "calibration_method", "percent_change_from_baseline", "decline5", "exceeds_lsc", "protocol_mismatch", "qc_flags"]));
+            "category", "calibration_method", "percent_change_from_baseline", "decline_threshold_percent", "decline_from_baseline", "exceeds_lsc", "protocol_mismatch", "qc_flags"]));
         foreach (var (study, exam, comparison, error, patient) in rows)
         {
             text.Append(exam is null || comparison is null
-                ? Csv.Row([study.Key, study.Source, null, null, study.Series?.SeriesInstanceUid, "error", error, null, null, null, null, null, null, null, null, null])
+                ? Csv.Row([study.Key, study.Source, null, null, study.Series?.SeriesInstanceUid, "error", error, null, null, null, null, null, null, null, null, null, null])
                 : Csv.Row([
                     study.Key, study.Source, patient, HumanSummary.Date(exam.StudyDate), exam.SeriesInstanceUid, Status(exam), null, exam.MeasuredLevel,
                     Csv.Number(exam.VbmdMgPerCm3), exam.Category, exam.CalibrationMethod, Csv.Number(comparison.PercentChangeFromBaseline),
-                    Csv.Bool(comparison.Decline5), Csv.Bool(comparison.ExceedsLsc), string.Join(" | ", comparison.ProtocolMismatch), string.Join(" ", exam.QcFlags)]));
+                    Csv.Number(comparison.DeclineThresholdPercent), Csv.Bool(comparison.DeclineFromBaseline), Csv.Bool(comparison.ExceedsLsc), string.Join(" | ", comparison.ProtocolMismatch), string.Join(" ", exam.QcFlags)]));
         }
 
         return text.ToString();
     }
 
-    private static string CohortIndex(IReadOnlyList<SummaryRow> rows, string outDirectory) => CohortIndexHtml.Render(
+    private static string CohortIndex(IReadOnlyList<SummaryRow> rows, string outDirectory, ComparisonOptions comparisonOptions) => CohortIndexHtml.Render(
         "QctPipeline cohort",
         [.. rows.Select(r => new CohortRow(
             r.Patient ?? "(none)",
@@ -292,9 +295,10 @@ internal static class BatchCommand
             r.Exam?.VbmdMgPerCm3,
             r.Exam?.Category,
             r.Comparison?.PercentChangeFromBaseline,
-            r.Comparison?.Decline5 == true,
+            r.Comparison?.DeclineFromBaseline == true,
             r.Exam is null ? "error: " + r.Error : Status(r.Exam),
-            r.Exam is null || !File.Exists(Path.Combine(outDirectory, "studies", StudyFolder(r.Study.Key), "report.html")) ? null : $"studies/{StudyFolder(r.Study.Key)}/report.html"))]);
+            r.Exam is null || !File.Exists(Path.Combine(outDirectory, "studies", StudyFolder(r.Study.Key), "report.html")) ? null : $"studies/{StudyFolder(r.Study.Key)}/report.html"))],
+        comparisonOptions.DeclineThresholdPercent);
 
     private static string Status(ExamRecord exam) => exam.QcFlags.Contains("no-l1") ? "no-l1" : exam.QcFlags.Contains("review") ? "review" : "ok";
 }

@@ -77,7 +77,7 @@ internal sealed class RunState(int total, ResultStore store, RunLog log, bool ps
     /// The study's record, its comparison with the patient's stored exams and that history with it: all that its
     /// outputs show, worked out before anything is stored (<see cref="Commit"/> stores it).
     /// </summary>
-    public (ExamRecord Exam, Comparison Comparison, IReadOnlyList<ExamRecord> History) Prepare(SeriesMetadata metadata, AnalysisResult analysis, ModelManifest model)
+    public (ExamRecord Exam, Comparison Comparison, IReadOnlyList<ExamRecord> History) Prepare(SeriesMetadata metadata, AnalysisResult analysis, ModelManifest model, ComparisonOptions comparisonOptions)
     {
         lock (gate)
         {
@@ -85,7 +85,7 @@ internal sealed class RunState(int total, ResultStore store, RunLog log, bool ps
             IReadOnlyList<ExamRecord> history = exam.PatientId is { } id
                 ? [.. store.History(id).Where(e => e.SeriesInstanceUid != exam.SeriesInstanceUid).Append(exam).OrderBy(e => e.StudyDate).ThenBy(e => e.AnalysedAt)]
                 : [exam];
-            return (exam, LongitudinalComparator.Compare(exam, history, new ComparisonOptions()), history);
+            return (exam, LongitudinalComparator.Compare(exam, history, comparisonOptions), history);
         }
     }
 

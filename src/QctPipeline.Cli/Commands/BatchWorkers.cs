@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using QctPipeline.Calibrate;
+using QctPipeline.Compare;
 using QctPipeline.Dicom;
 using QctPipeline.Domain;
 using QctPipeline.Ingest;
@@ -13,7 +14,7 @@ using QctPipeline.Store;
 namespace QctPipeline.Cli.Commands;
 
 /// <summary>What every study of one batch run is analysed with.</summary>
-internal sealed record BatchRunOptions(TimeSpan StudyLimit, IngestOptions Ingest, CalibrationOptions Calibration, string OutDirectory);
+internal sealed record BatchRunOptions(TimeSpan StudyLimit, IngestOptions Ingest, CalibrationOptions Calibration, ComparisonOptions Comparison, string OutDirectory);
 
 /// <summary>
 /// The loader and the analysis workers of a batch. Each study fails alone: whatever it throws (other than a broken
@@ -192,7 +193,7 @@ internal static class BatchWorkers
         var pending = Path.Combine(folder, Pending);
         lock (run.PatientGate(metadata.PatientId))
         {
-            var (exam, comparison, history) = run.Prepare(metadata, analysis, model.Manifest);
+            var (exam, comparison, history) = run.Prepare(metadata, analysis, model.Manifest, options.Comparison);
             timings["total"] = Math.Round(loadMs + total.Elapsed.TotalMilliseconds, 1);
             var report = AnalyzeReport.From(loaded, analysis, new AnalyzeOutputs(null, run.StorePath, comparison, []), timings);
             var patient = run.Patient(exam.PatientId);

@@ -13,11 +13,13 @@ internal static class CompareCommand
         var first = new Argument<string>("seriesUidA") { Description = "SeriesInstanceUID of one stored series." };
         var second = new Argument<string>("seriesUidB") { Description = "SeriesInstanceUID of the other." };
         var store = new StoreArguments();
+        var declineThreshold = new DeclineThresholdArgument();
         var json = new Option<bool>("--json") { Description = "Print the comparison as JSON." };
         var command = new Command("compare", "Compare two stored series: change in mg/cm³ and %, days, flags, protocol differences.");
         command.Arguments.Add(first);
         command.Arguments.Add(second);
         store.AddTo(command);
+        declineThreshold.AddTo(command);
         command.Options.Add(json);
         command.SetAction(parsed => ExitCodes.Guard(() =>
         {
@@ -37,7 +39,7 @@ internal static class CompareCommand
             }
 
             var (earlier, later) = (a.StudyDate ?? DateOnly.MaxValue) <= (b.StudyDate ?? DateOnly.MaxValue) ? (a, b) : (b, a);
-            var comparison = LongitudinalComparator.Compare(later with { PatientId = earlier.PatientId }, [earlier], new ComparisonOptions());
+            var comparison = LongitudinalComparator.Compare(later with { PatientId = earlier.PatientId }, [earlier], declineThreshold.Options(parsed));
             if (parsed.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(new { earlier = earlier.SeriesInstanceUid, later = later.SeriesInstanceUid, comparison }, AnalyzeReport.JsonOptions));

@@ -70,8 +70,8 @@ internal static class DicomOutputs
         if (comparison?.PercentChangeFromBaseline is { } change)
         {
             items.Add(new ReportedNumber(Local("change-baseline", "Percent change from baseline"), change, CodedConcept.Percent));
-            items.Add(new ReportedCode(Local("decline5", "Decline of 5 % or more from baseline"),
-                comparison.Decline5 ? new CodedConcept("373066001", "SCT", "Yes") : new CodedConcept("373067005", "SCT", "No")));
+            items.Add(new ReportedCode(Local("decline-from-baseline", string.Create(CultureInfo.InvariantCulture, $"Decline of {comparison.DeclineThresholdPercent:0.##} % or more from baseline")),
+                comparison.DeclineFromBaseline ? new CodedConcept("373066001", "SCT", "Yes") : new CodedConcept("373067005", "SCT", "No")));
             items.Add(new ReportedCode(Local("exceeds-lsc", "Change exceeds the least significant change"),
                 comparison.ExceedsLsc ? new CodedConcept("373066001", "SCT", "Yes") : new CodedConcept("373067005", "SCT", "No")));
         }

@@ -29,12 +29,14 @@ internal static class HistoryCommand
     {
         var patient = new Argument<string>("patientId") { Description = "The PatientID as the series state it." };
         var store = new StoreArguments();
+        var declineThreshold = new DeclineThresholdArgument();
         var json = new Option<bool>("--json") { Description = "Print the history as JSON." };
         var csv = new Option<bool>("--csv") { Description = "Print the history as CSV (RFC 4180)." };
         var plot = new Option<string?>("--plot") { Description = "Also write the vBMD trend plot with the ACR bands (PNG)." };
         var command = new Command("history", "A patient's exams from the results store: vBMD, change from baseline and previous, flags; optionally a trend plot.");
         command.Arguments.Add(patient);
         store.AddTo(command);
+        declineThreshold.AddTo(command);
         command.Options.Add(json);
         command.Options.Add(csv);
         command.Options.Add(plot);
@@ -54,7 +56,7 @@ internal static class HistoryCommand
                 return ExitCodes.Fail($"{results.Path}: no exams stored for PatientID {JsonSerializer.Serialize(patientId)}", ExitCodes.Failure);
             }
 
-            var rows = Rows(exams, new ComparisonOptions());
+            var rows = Rows(exams, declineThreshold.Options(parsed));
             if (plotPath is not null)
             {
                 PngEncoder.WriteFile(plotPath, TrendPlot.Render(TrendPoints(rows)).ToPng());
@@ -84,10 +86,10 @@ internal static class HistoryCommand
         return command;
     }
 
-    /// <summary>The exams the trend plot shows: one per day with a vBMD, red where it declined ≥ 5 %.</summary>
+    /// <summary>The exams the trend plot shows: one per day with a vBMD, red where it declined by the threshold in force.</summary>
     internal static List<TrendPoint> TrendPoints(IEnumerable<HistoryRow> rows) => [.. rows
         .Where(r => r.SameDayDuplicateOf is null && r.VbmdMgPerCm3 is not null && r.StudyDate is not null)
-        .Select(r => new TrendPoint(DateOnly.ParseExact(r.StudyDate!, "yyyy-MM-dd", CultureInfo.InvariantCulture), r.VbmdMgPerCm3!.Value, r.Comparison.Decline5 || r.Comparison.Decline5FromPrevious))];
+        .Select(r => new TrendPoint(DateOnly.ParseExact(r.StudyDate!, "yyyy-MM-dd", CultureInfo.InvariantCulture), r.VbmdMgPerCm3!.Value, r.Comparison.DeclineFromBaseline || r.Comparison.DeclineFromPrevious))];
 
     /// <summary>Every exam compared with those before it; same-day series other than the day's preferred one are marked.</summary>
     internal static List<HistoryRow> Rows(IReadOnlyList<ExamRecord> exams, ComparisonOptions options)
@@ -111,7 +113,7 @@ internal static class HistoryCommand
         var text = new StringBuilder();
         text.Append("study_date,series_uid,measured_level,vbmd_mg_cm3,category,calibration_method,kvp,contrast_phase,same_day_duplicate_of,")
             .Append("baseline_date,previous_date,percent_change_from_baseline,percent_change_from_previous,days_from_baseline,annualized_percent,")
-            .Append("decline5,decline5_from_previous,exceeds_lsc,lsc_percent,category_transitions,protocol_mismatch\r\n");
+            .Append("decline_threshold_percent,decline_from_baseline,decline_from_previous,exceeds_lsc,lsc_percent,category_transitions,protocol_mismatch\r\n");
         foreach (var r in rows)
         {
             var c = r.Comparison;
@@ -119,7 +121,7 @@ internal static class HistoryCommand
             [
                 r.StudyDate, r.SeriesInstanceUid, r.MeasuredLevel, Csv.Number(r.VbmdMgPerCm3), r.Category, r.CalibrationMethod, Csv.Number(r.Kvp), r.ContrastPhase,
                 r.SameDayDuplicateOf, HumanSummary.Date(c.BaselineDate), HumanSummary.Date(c.PreviousDate), Csv.Number(c.PercentChangeFromBaseline), Csv.Number(c.PercentChangeFromPrevious),
-                c.DaysFromBaseline?.ToString(CultureInfo.InvariantCulture), Csv.Number(c.AnnualizedPercent), Csv.Bool(c.Decline5), Csv.Bool(c.Decline5FromPrevious),
+                c.DaysFromBaseline?.ToString(CultureInfo.InvariantCulture), Csv.Number(c.AnnualizedPercent), Csv.Number(c.DeclineThresholdPercent), Csv.Bool(c.DeclineFromBaseline), Csv.Bool(c.DeclineFromPrevious),
                 Csv.Bool(c.ExceedsLsc), Csv.Number(c.LscPercent), string.Join(" | ", c.CategoryTransitions), string.Join(" | ", c.ProtocolMismatch),
             ];
             text.Append(Csv.Row(fields));

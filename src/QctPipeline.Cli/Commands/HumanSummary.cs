@@ -53,7 +53,7 @@ internal static class HumanSummary
             parts.Add(Invariant($"vs previous {c.PreviousDate:yyyy-MM-dd}: {fromPrevious:+0.0;-0.0} %"));
         }
 
-        parts.Add(c.Decline5 || c.Decline5FromPrevious ? "DECLINE ≥ 5 %" : "no decline ≥ 5 %");
+        parts.Add(Invariant($"{(c.DeclineFromBaseline || c.DeclineFromPrevious ? "DECLINE" : "no decline")} ≥ {c.DeclineThresholdPercent:0.##} %"));
         parts.Add(Invariant($"{(c.ExceedsLsc ? "exceeds" : "within")} the least significant change ({c.LscPercent:0.0} %)"));
         parts.AddRange(c.CategoryTransitions.Select(t => $"category {t}"));
         if (c.ProtocolMismatch.Count > 0)

@@ -30,11 +30,12 @@ internal sealed record VbmdReport(double? MgPerCm3, double? EllipseMgPerCm3, str
         : new VbmdReport(TrabecularReport.Rounded(measurement.VbmdMgPerCm3), TrabecularReport.Rounded(measurement.EllipseVbmdMgPerCm3), CalibrationReport.MethodName(calibration.Method));
 }
 
-internal sealed record HuFlagsReport(double MeanHu, bool AtOrBelow160Hu, bool AtOrBelow110Hu)
+/// <summary>The HU screening flags of the measured level; null flags with the reason where the cut-offs are not defined.</summary>
+internal sealed record HuFlagsReport(double MeanHu, string Level, bool? AtOrBelow160Hu, bool? AtOrBelow110Hu, string? NotApplicable)
 {
-    public static HuFlagsReport? From(Measurement? measurement) => measurement?.HuFlags is not { } flags
+    public static HuFlagsReport? From(Measurement? measurement, string? aboveL1Name) => measurement?.HuFlags is not { } flags
         ? null
-        : new HuFlagsReport(Math.Round(flags.MeanHu, 2), flags.AtOrBelowSensitiveCutoff, flags.AtOrBelowSpecificCutoff);
+        : new HuFlagsReport(Math.Round(flags.MeanHu, 2), MeasuredLevelReport.LevelName(flags.Level, aboveL1Name), flags.AtOrBelowSensitiveCutoff, flags.AtOrBelowSpecificCutoff, flags.NotApplicable);
 }
 
 /// <summary>Which vertebra was measured (L1 unless it was unusable) and why the others were not.</summary>

@@ -128,7 +128,7 @@ internal sealed record L1Report(
             VbmdReport.From(measurement),
             MeasuredLevelReport.CategoryName(measurement?.Category),
             measurement?.ContrastAffected == true && measurement.Category is not null,
-            HuFlagsReport.From(measurement));
+            HuFlagsReport.From(measurement, AboveL1Name(result)));
     }
 
     /// <summary>

@@ -25,16 +25,19 @@ internal static class StudyReports
             figures.Add(($"calibration fit ({CalibrationReport.MethodName(calibration.Method)}: {string.Join(", ", points.Select(p => p.Name))}): HU against mg/cm³ HA, the line HU = β + σ·ρ", StudyFigures.CalibrationFit(points, calibration.InterceptHu, calibration.SlopeHuPerMgPerCm3).ToPng()));
         }
 
-        var trend = HistoryCommand.TrendPoints(HistoryCommand.Rows(history, new Compare.ComparisonOptions()));
+        var comparisonOptions = report.Comparison is { } compared
+            ? new Compare.ComparisonOptions { DeclineThresholdPercent = compared.DeclineThresholdPercent }
+            : new Compare.ComparisonOptions();
+        var trend = HistoryCommand.TrendPoints(HistoryCommand.Rows(history, comparisonOptions));
         if (trend.Count > 0)
         {
-            figures.Add(("vBMD over time on the ACR bands (red < 80 osteoporosis, amber 80–120 low bone density, green > 120 normal); red points declined ≥ 5 %", TrendPlot.Render(trend).ToPng()));
+            figures.Add((Invariant($"vBMD over time on the ACR bands (red < 80 osteoporosis, amber 80–120 low bone density, green > 120 normal); red points declined ≥ {comparisonOptions.DeclineThresholdPercent:0.##} %"), TrendPlot.Render(trend).ToPng()));
         }
 
         var flags = new List<string>();
-        if (report.Comparison is { } c && (c.Decline5 || c.Decline5FromPrevious))
+        if (report.Comparison is { } c && (c.DeclineFromBaseline || c.DeclineFromPrevious))
         {
-            flags.Add("vBMD declined ≥ 5 %");
+            flags.Add(Invariant($"vBMD declined ≥ {c.DeclineThresholdPercent:0.##} %"));
         }
 
         if (report.Comparison is { ProtocolMismatch.Count: > 0 })
@@ -54,7 +57,9 @@ internal static class StudyReports
             ("vBMD (mid-vertebral ellipse)", l1.Vbmd?.EllipseMgPerCm3 is { } e ? Invariant($"{e:0.0} mg/cm³ HA") : "-"),
             ("ACR category", l1.Category is { } cat ? cat + (l1.CategoryContrastAffected ? " (contrast-affected)" : string.Empty) : "-"),
             ("trabecular HU", l1.Trabecular is { } t ? Invariant($"mean {t.MeanHu:0.0}, median {t.MedianHu:0.0}, SD {t.SdHu:0.0}; {t.Voxels:0} voxels, {t.VolumeMl:0.00} ml; {t.BoneIslands} bone island(s)") : "-"),
-            ("HU screening", l1.HuFlags is { } h ? Invariant($"{h.MeanHu:0.0} HU: ≤ 160 HU {(h.AtOrBelow160Hu ? "yes" : "no")}, ≤ 110 HU {(h.AtOrBelow110Hu ? "yes" : "no")}") : "-"),
+            ("HU screening", l1.HuFlags is { } h
+                ? h.NotApplicable is { } why ? Invariant($"{h.MeanHu:0.0} HU at {h.Level}; not screened: {why}") : Invariant($"{h.MeanHu:0.0} HU at {h.Level}: ≤ 160 HU {(h.AtOrBelow160Hu == true ? "yes" : "no")}, ≤ 110 HU {(h.AtOrBelow110Hu == true ? "yes" : "no")}")
+                : "-"),
             ("calibration", calibration.HasLine ? Invariant($"{CalibrationReport.MethodName(calibration.Method)} ({calibration.Reference}): HU = {calibration.InterceptHu:0.00} + {calibration.SlopeHuPerMgPerCm3:0.0000} × ρ, r {calibration.R:0.0000}") : $"none: {calibration.NoneReason}"),
             ("contrast", report.Contrast is { } contrast ? $"{(contrast.Detected ? "detected" : "not detected")} ({contrast.Phase}); {string.Join("; ", contrast.Evidence)}" : "-"),
             ("kVp, kernel, slices", Invariant($"{exam.Kvp} kV, {exam.ConvolutionKernel ?? "?"}, {exam.SliceThicknessMm} mm")),

@@ -4,8 +4,9 @@ using QctPipeline.Domain;
 namespace QctPipeline.Compare;
 
 /// <summary>
-/// The Compare stage: one exam against the patient's earlier ones. History is taken in date order whatever order it
-/// arrived in, so a baseline analysed after its follow-up still becomes the baseline. Several series of one day count
+/// The Compare stage: one exam against the patient's earlier ones with a usable vBMD of the same vertebra. History is
+/// taken in date order whatever order it arrived in, so a baseline analysed after its follow-up still becomes the
+/// baseline, and the baseline is the first usable exam at that level, not the first exam. Several series of one day count
 /// as one exam: the preferred one (<see cref="Preferred"/>) stands for the day, the others are listed as same-day
 /// duplicates; the exam being compared always stands for its own day.
 /// </summary>
@@ -15,69 +16,102 @@ public static class LongitudinalComparator
     public static Comparison Compare(ExamRecord current, IReadOnlyList<ExamRecord> history, ComparisonOptions options)
     {
         var lsc = options.LscFactor * options.PrecisionCv(current.CalibrationMethod);
+        var nothing = new Comparison { DeclineThresholdPercent = options.DeclineThresholdPercent, LscPercent = Math.Round(lsc, 2), Reason = string.Empty };
         if (current.PatientId is null)
         {
-            return NotCompared(current, lsc, "no PatientID: stored, not compared");
+            return nothing with { Reason = "no PatientID: stored, not compared" };
         }
 
         if (current.StudyDate is not { } date)
         {
-            return NotCompared(current, lsc, "no valid StudyDate (absent, or not a DICOM date): stored, not compared");
+            return nothing with { Reason = "no valid StudyDate (absent, or not a DICOM date): stored, not compared" };
         }
 
         var others = history
             .Where(e => e.PatientId == current.PatientId && e.StudyDate is not null && e.SeriesInstanceUid != current.SeriesInstanceUid)
             .ToList();
         var sameDay = others.Where(e => e.StudyDate == date).Select(e => e.SeriesInstanceUid).Order(StringComparer.Ordinal).ToList();
-        var earlierDays = others.Where(e => e.StudyDate < date).GroupBy(e => e.StudyDate!.Value).OrderBy(g => g.Key).ToList();
-        if (earlierDays.Count == 0)
+        nothing = nothing with { SameDayDuplicates = sameDay };
+        if (Unusable(current) is { } why)
         {
-            return NotCompared(current, lsc, "first exam of this patient: the baseline") with { BaselineDate = date, SameDayDuplicates = sameDay };
+            return nothing with { Reason = $"this exam has no usable vBMD ({why}): stored, not compared" };
         }
 
-        var baseline = Preferred(earlierDays[0]);
-        var previous = Preferred(earlierDays[^1]);
+        // Like with like: only earlier exams with a usable vBMD of this exam's vertebra; the rest are named.
+        var level = current.MeasuredLevel!;
+        var earlier = others.Where(e => e.StudyDate < date).ToList();
+        var comparable = earlier.Where(e => Unusable(e) is null && e.MeasuredLevel == level).ToList();
+        var notCompared = earlier.Except(comparable)
+            .OrderBy(e => e.StudyDate)
+            .Select(e => $"{e.StudyDate:yyyy-MM-dd}: {Unusable(e) ?? $"measured at {e.MeasuredLevel}, this exam at {level}"}")
+            .Distinct()
+            .ToList();
+        nothing = nothing with { Level = level, NotCompared = notCompared };
+        var days = comparable.GroupBy(e => e.StudyDate!.Value).OrderBy(g => g.Key).ToList();
+        if (days.Count == 0)
+        {
+            var first = earlier.Count == 0 ? "first exam of this patient" : $"first usable exam at {level}";
+            return nothing with { BaselineDate = date, Reason = $"{first}: the baseline" };
+        }
+
+        var baseline = Preferred(days[0]);
+        var previous = Preferred(days[^1]);
         var fromBaseline = Change(baseline, current);
         var fromPrevious = Change(previous, current);
         lsc = options.LscFactor * Math.Max(options.PrecisionCv(current.CalibrationMethod), Math.Max(options.PrecisionCv(baseline.CalibrationMethod), options.PrecisionCv(previous.CalibrationMethod)));
         var daysFromBaseline = date.DayNumber - baseline.StudyDate!.Value.DayNumber;
-        var daysFromPrevious = date.DayNumber - previous.StudyDate!.Value.DayNumber;
         var transitions = new List<string>();
         var mismatch = new List<string>();
         var earlierExams = previous == baseline ? new[] { ("baseline", baseline) } : new[] { ("baseline", baseline), ("previous", previous) };
-        foreach (var (label, earlier) in earlierExams)
+        foreach (var (label, exam) in earlierExams)
         {
-            if (earlier.Category is { } before && current.Category is { } after && before != after)
+            if (exam.Category is { } before && current.Category is { } after && before != after)
             {
-                transitions.Add($"{label} {earlier.StudyDate:yyyy-MM-dd}: {before} → {after}");
+                transitions.Add($"{label} {exam.StudyDate:yyyy-MM-dd}: {before} → {after}");
             }
 
-            mismatch.AddRange(Differences(earlier, current, options).Select(d => $"{label} {earlier.StudyDate:yyyy-MM-dd}: {d}"));
+            mismatch.AddRange(Differences(exam, current, options).Select(d => $"{label} {exam.StudyDate:yyyy-MM-dd}: {d}"));
         }
 
-        var reason = fromBaseline is null
-            ? "no vBMD in this exam or its baseline: days and protocol compared only"
-            : mismatch.Count > 0 ? "compared; the protocols differ, so the change is not like for like" : "compared";
-        return new Comparison(
-            baseline.StudyDate,
-            previous.StudyDate,
-            fromBaseline?.Mg,
-            fromBaseline?.Percent,
-            fromPrevious?.Mg,
-            fromPrevious?.Percent,
-            daysFromBaseline,
-            daysFromPrevious,
-            fromBaseline is { } b ? Math.Round(b.Percent * 365.25 / daysFromBaseline, 2) : null,
-            fromBaseline?.Percent <= -options.DeclineThresholdPercent,
-            fromPrevious?.Percent <= -options.DeclineThresholdPercent,
-            fromBaseline is { } c && Math.Abs(c.Percent) > lsc,
-            fromPrevious is { } p && Math.Abs(p.Percent) > lsc,
-            Math.Round(lsc, 2),
-            transitions,
-            mismatch,
-            sameDay,
-            reason);
+        var reason = mismatch.Count > 0 ? "compared; the protocols differ, so the change is not like for like" : "compared";
+        if (notCompared.Count > 0)
+        {
+            reason += $" at {level}; {notCompared.Count} earlier exam(s) left out";
+        }
+
+        return nothing with
+        {
+            BaselineDate = baseline.StudyDate,
+            PreviousDate = previous.StudyDate,
+            ChangeFromBaselineMgPerCm3 = Math.Round(fromBaseline.Mg, 2),
+            PercentChangeFromBaseline = Math.Round(fromBaseline.Percent, 2),
+            ChangeFromPreviousMgPerCm3 = Math.Round(fromPrevious.Mg, 2),
+            PercentChangeFromPrevious = Math.Round(fromPrevious.Percent, 2),
+            DaysFromBaseline = daysFromBaseline,
+            DaysFromPrevious = date.DayNumber - previous.StudyDate!.Value.DayNumber,
+            AnnualizedPercent = Math.Round(fromBaseline.Percent * 365.25 / daysFromBaseline, 2),
+
+            // Flags on the unrounded change: a 4.996 % fall is not a 5 % decline.
+            DeclineFromBaseline = fromBaseline.Percent <= -options.DeclineThresholdPercent,
+            DeclineFromPrevious = fromPrevious.Percent <= -options.DeclineThresholdPercent,
+            ExceedsLsc = Math.Abs(fromBaseline.Percent) > lsc,
+            ExceedsLscFromPrevious = Math.Abs(fromPrevious.Percent) > lsc,
+            LscPercent = Math.Round(lsc, 2),
+            CategoryTransitions = transitions,
+            ProtocolMismatch = mismatch,
+            Reason = reason,
+        };
     }
+
+    /// <summary>
+    /// Why an exam's vBMD cannot enter a comparison (none measured, or its level fractured, lesioned or otherwise
+    /// unusable); null when it can.
+    /// </summary>
+    public static string? Unusable(ExamRecord exam) =>
+        exam.MeasuredLevel is null ? "no vertebra measured"
+        : exam.VbmdMgPerCm3 is not > 0 ? $"no vBMD at {exam.MeasuredLevel}"
+        : !exam.LevelUsable ? $"{exam.MeasuredLevel} not usable (fracture, lesion or too little trabecular bone)"
+        : null;
 
     /// <summary>
     /// The exam that stands for a day with several: without contrast first, then the better calibration (phantom,
@@ -137,11 +171,9 @@ public static class LongitudinalComparator
         _ => 3,
     };
 
-    private static (double Mg, double Percent)? Change(ExamRecord earlier, ExamRecord later) =>
-        earlier.VbmdMgPerCm3 is { } before && later.VbmdMgPerCm3 is { } after && before > 0
-            ? (Math.Round(after - before, 2), Math.Round(100 * (after - before) / before, 2))
-            : null;
-
-    private static Comparison NotCompared(ExamRecord current, double lsc, string reason) =>
-        new(null, null, null, null, null, null, null, null, null, false, false, false, false, Math.Round(lsc, 2), [], [], [], reason);
+    private static (double Mg, double Percent) Change(ExamRecord earlier, ExamRecord later)
+    {
+        var (before, after) = (earlier.VbmdMgPerCm3!.Value, later.VbmdMgPerCm3!.Value);
+        return (after - before, 100 * (after - before) / before);
+    }
 }

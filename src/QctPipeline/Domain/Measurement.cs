@@ -29,10 +29,11 @@ public enum BoneDensityCategory
 }
 
 /// <summary>
-/// Opportunistic HU screening at L1, computed whether or not a calibration exists: at or below 160 HU is the sensitive
-/// cut-off (~95 % sensitivity), at or below 110 HU the specific one (~93 % specificity).
+/// Opportunistic HU screening, computed whether or not a calibration exists: at or below 160 HU is the sensitive cut-off
+/// (~95 % sensitivity), at or below 110 HU the specific one (~93 % specificity). The cut-offs are defined at L1 on
+/// 110–130 kVp scans only: elsewhere the flags are null and <see cref="NotApplicable"/> says why; the mean HU stays.
 /// </summary>
-public sealed record HuScreeningFlags(double MeanHu, bool AtOrBelowSensitiveCutoff, bool AtOrBelowSpecificCutoff);
+public sealed record HuScreeningFlags(double MeanHu, VertebralLevel Level, bool? AtOrBelowSensitiveCutoff, bool? AtOrBelowSpecificCutoff, string? NotApplicable);
 
 /// <summary>The vertebrae the measurement can use: L1 and its two neighbours (the last rib-bearing one is usually T12).</summary>
 public enum VertebralLevel

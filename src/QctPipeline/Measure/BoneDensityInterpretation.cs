@@ -29,5 +29,22 @@ public static class BoneDensityInterpretation
             : BoneDensityCategory.Osteoporosis;
     }
 
-    public static HuScreeningFlags Screen(double meanHu) => new(meanHu, meanHu <= SensitiveCutoffHu, meanHu <= SpecificCutoffHu);
+    /// <summary>The tube voltages the HU cut-offs were derived at (Pickhardt 2013: 120 kVp; HU rises as kVp falls).</summary>
+    public const double ScreeningMinKvp = 110;
+
+    /// <inheritdoc cref="ScreeningMinKvp"/>
+    public const double ScreeningMaxKvp = 130;
+
+    /// <summary>The L1 HU screening flags, or the mean HU alone with why the cut-offs do not apply (another level or kVp).</summary>
+    public static HuScreeningFlags Screen(double meanHu, VertebralLevel level, double? kvp)
+    {
+        var notApplicable = level != VertebralLevel.L1
+            ? $"the {SensitiveCutoffHu:0}/{SpecificCutoffHu:0} HU cut-offs are defined at L1; {(level == VertebralLevel.L2 ? "L2" : "the vertebra above L1")} was measured"
+            : kvp is not { } voltage ? $"kVp not stated: the {SensitiveCutoffHu:0}/{SpecificCutoffHu:0} HU cut-offs are defined for {ScreeningMinKvp:0}–{ScreeningMaxKvp:0} kVp"
+            : voltage is < ScreeningMinKvp or > ScreeningMaxKvp ? $"{voltage:0.#} kVp: the {SensitiveCutoffHu:0}/{SpecificCutoffHu:0} HU cut-offs are defined for {ScreeningMinKvp:0}–{ScreeningMaxKvp:0} kVp"
+            : null;
+        return notApplicable is null
+            ? new HuScreeningFlags(meanHu, level, meanHu <= SensitiveCutoffHu, meanHu <= SpecificCutoffHu, null)
+            : new HuScreeningFlags(meanHu, level, null, null, notApplicable);
+    }
 }

@@ -75,7 +75,7 @@ public static class VertebralMeasurement
         review.AddRange(Plausibility(chosen, (chosen == VertebralLevel.L1 ? l1 : chosen == VertebralLevel.L2 ? l2 : aboveL1)!, eroded, ellipse, analyses, options));
         var category = eroded.MgPerCm3 is { } density ? BoneDensityInterpretation.Categorize(density.Mean) : (BoneDensityCategory?)null;
         return new Measurement(choice, assessments, eroded, ellipse, body.Islands, calibration, category, contrastAffected,
-            BoneDensityInterpretation.Screen(eroded.Hu.Mean), warnings)
+            BoneDensityInterpretation.Screen(eroded.Hu.Mean, chosen, options.Kvp), warnings)
         { ReviewReasons = review };
     }
 

@@ -5,7 +5,7 @@ using System.Text;
 namespace QctPipeline.Report;
 
 /// <summary>One study in the cohort index: what the table shows and where its report is (relative to the index).</summary>
-public sealed record CohortRow(string Patient, string? StudyDate, string? Level, double? VbmdMgPerCm3, string? Category, double? PercentChangeFromBaseline, bool Decline5, string Status, string? ReportLink);
+public sealed record CohortRow(string Patient, string? StudyDate, string? Level, double? VbmdMgPerCm3, string? Category, double? PercentChangeFromBaseline, bool Declined, string Status, string? ReportLink);
 
 /// <summary>
 /// The cohort's index.html: a histogram of vBMD coloured by ACR category and the studies' table, sortable by any
@@ -13,7 +13,7 @@ public sealed record CohortRow(string Patient, string? StudyDate, string? Level,
 /// </summary>
 public static class CohortIndexHtml
 {
-    public static string Render(string title, IReadOnlyList<CohortRow> rows)
+    public static string Render(string title, IReadOnlyList<CohortRow> rows, double declineThresholdPercent)
     {
         var html = new StringBuilder();
         html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").Append(E(title)).Append("</title>\n")
@@ -22,11 +22,11 @@ public static class CohortIndexHtml
         html.Append("<h1>").Append(E(title)).Append("</h1>\n");
         var measured = rows.Where(r => r.VbmdMgPerCm3 is not null).ToList();
         html.Append("<p>").Append(rows.Count).Append(" studies, ").Append(measured.Count).Append(" with a vBMD; ")
-            .Append(rows.Count(r => r.Decline5)).Append(" declined ≥ 5 % from their baseline.</p>\n");
+            .Append(rows.Count(r => r.Declined)).Append(" declined ≥ ").Append(Number(declineThresholdPercent, "0.##")).Append(" % from their baseline.</p>\n");
         html.Append("<img alt=\"vBMD histogram by ACR category\" src=\"data:image/png;base64,")
             .Append(Convert.ToBase64String(Histogram([.. measured.Select(r => r.VbmdMgPerCm3!.Value)]).ToPng())).Append("\">\n");
         html.Append("<table id=\"studies\"><thead><tr>");
-        foreach (var header in new[] { "patient", "date", "level", "vBMD mg/cm³", "category", "% from baseline", "decline ≥ 5 %", "status", "report" })
+        foreach (var header in new[] { "patient", "date", "level", "vBMD mg/cm³", "category", "% from baseline", $"decline ≥ {Number(declineThresholdPercent, "0.##")} %", "status", "report" })
         {
             html.Append("<th>").Append(E(header)).Append("</th>");
         }
@@ -34,10 +34,10 @@ public static class CohortIndexHtml
         html.Append("</tr></thead><tbody>\n");
         foreach (var r in rows)
         {
-            html.Append(r.Decline5 ? "<tr class=\"decline\">" : "<tr>")
+            html.Append(r.Declined ? "<tr class=\"decline\">" : "<tr>")
                 .Append("<td>").Append(E(r.Patient)).Append("</td><td>").Append(E(r.StudyDate ?? "")).Append("</td><td>").Append(E(r.Level ?? ""))
                 .Append("</td><td class=\"n\">").Append(Number(r.VbmdMgPerCm3, "0.0")).Append("</td><td>").Append(E(r.Category ?? ""))
-                .Append("</td><td class=\"n\">").Append(Number(r.PercentChangeFromBaseline, "+0.0;-0.0")).Append("</td><td>").Append(r.Decline5 ? "yes" : "")
+                .Append("</td><td class=\"n\">").Append(Number(r.PercentChangeFromBaseline, "+0.0;-0.0")).Append("</td><td>").Append(r.Declined ? "yes" : "")
                 .Append("</td><td>").Append(E(r.Status)).Append("</td><td>")
                 .Append(r.ReportLink is { } link ? $"<a href=\"{E(link)}\">report</a>" : string.Empty).Append("</td></tr>\n");
         }

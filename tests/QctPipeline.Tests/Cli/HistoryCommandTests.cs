@@ -57,6 +57,21 @@ public sealed class HistoryCommandTests
         using var compared = JsonDocument.Parse(compare.Output);
         Assert.Equal(baselineA.GetProperty("seriesInstanceUid").GetString(), compared.RootElement.GetProperty("earlier").GetString());
         Assert.True(compared.RootElement.GetProperty("comparison").GetProperty("decline5").GetBoolean());
+
+        // Another threshold is named wherever the decline is: patient B's fall (under 5 %) is a decline at 2 %.
+        var atTwo = QctProcess.Run("history", "SAMPLE-B", "--db", store, "--decline-threshold", "2");
+        Assert.True(atTwo.ExitCode == 0, atTwo.Error);
+        Assert.Contains("DECLINE ≥ 2 %", atTwo.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("≥ 5 %", atTwo.Output, StringComparison.Ordinal);
+        var jsonAtTwo = QctProcess.Run("history", "SAMPLE-B", "--db", store, "--json", "--decline-threshold", "2");
+        using var parsedAtTwo = JsonDocument.Parse(jsonAtTwo.Output);
+        var followUpAtTwo = parsedAtTwo.RootElement.GetProperty("exams")[1].GetProperty("comparison");
+        Assert.Equal(2, followUpAtTwo.GetProperty("declineThresholdPercent").GetDouble());
+        Assert.True(followUpAtTwo.GetProperty("declineFromBaseline").GetBoolean());
+        Assert.False(followUpAtTwo.TryGetProperty("decline5", out _));
+        var zero = QctProcess.Run("history", "SAMPLE-B", "--db", store, "--decline-threshold", "0");
+        Assert.Equal(2, zero.ExitCode);
+        Assert.Contains("--decline-threshold", zero.Error, StringComparison.Ordinal);
     }
 
     [Fact]

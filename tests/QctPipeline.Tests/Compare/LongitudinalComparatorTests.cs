@@ -20,6 +20,7 @@ public sealed class LongitudinalComparatorTests
         CalibrationMethod = "internal",
         ModelVersion = "1",
         MeasuredLevel = "L1",
+        LevelUsable = true,
         VbmdMgPerCm3 = vbmd,
         Category = category,
         SoftwareVersion = "0.5.0",
@@ -44,6 +45,11 @@ public sealed class LongitudinalComparatorTests
         Assert.Equal(181, c.DaysFromBaseline);
         Assert.Equal(91, c.DaysFromPrevious);
         Assert.Equal(-7.0 * 365.25 / 181, c.AnnualizedPercent!.Value, 1);
+        Assert.True(c.DeclineFromBaseline);
+        Assert.False(c.DeclineFromPrevious);
+
+        // At the default 5 % threshold the flags keep their old names too.
+        Assert.Equal(5, c.DeclineThresholdPercent);
         Assert.True(c.Decline5);
         Assert.False(c.Decline5FromPrevious);
 
@@ -58,12 +64,78 @@ public sealed class LongitudinalComparatorTests
     [InlineData(131, 128.38, false)]
     [InlineData(100, 95.01, false)]
     [InlineData(100, 95.0, true)]
-    public void DeclineFlagAtTheThreshold(double before, double after, bool flagged) =>
-        Assert.Equal(flagged, LongitudinalComparator.Compare(Exam("b", "2025-08-04", after), [Exam("a", "2025-02-03", before)], Options).Decline5);
+    [InlineData(100, 95.004, false)]
+    public void DeclineFlagAtTheThresholdOnUnroundedValues(double before, double after, bool flagged)
+    {
+        // 95.004 from 100 is −4.996 %, shown as −5.00 %: the flag follows the value, not its rounding.
+        var c = LongitudinalComparator.Compare(Exam("b", "2025-08-04", after), [Exam("a", "2025-02-03", before)], Options);
+        Assert.Equal(flagged, c.DeclineFromBaseline);
+    }
 
     [Fact]
-    public void ThresholdIsConfigurable() =>
-        Assert.True(LongitudinalComparator.Compare(Exam("b", "2025-08-04", 97), [Exam("a", "2025-02-03", 100)], Options with { DeclineThresholdPercent = 3 }).Decline5);
+    public void ThresholdIsConfigurableAndTheOldNamesGoWithTheFivePercentDefault()
+    {
+        var c = LongitudinalComparator.Compare(Exam("b", "2025-08-04", 97), [Exam("a", "2025-02-03", 100)], Options with { DeclineThresholdPercent = 3 });
+
+        Assert.True(c.DeclineFromBaseline);
+        Assert.Equal(3, c.DeclineThresholdPercent);
+        Assert.Null(c.Decline5);
+        Assert.Null(c.Decline5FromPrevious);
+    }
+
+    [Fact]
+    public void AFracturedOrLesionedLevelIsNeitherComparedNorABaseline()
+    {
+        var baseline = Exam("b", "2025-01-10", 118);
+        var fractured = Exam("x", "2025-04-10", 98) with { LevelUsable = false };
+        var followUp = Exam("f", "2025-07-10", 112);
+
+        var overFracture = LongitudinalComparator.Compare(followUp, [baseline, fractured], Options);
+        Assert.Equal(new DateOnly(2025, 1, 10), overFracture.PreviousDate);
+        Assert.Equal(-5.08, overFracture.PercentChangeFromPrevious!.Value, 2);
+        Assert.Contains(overFracture.NotCompared, n => n.StartsWith("2025-04-10: L1 not usable", StringComparison.Ordinal));
+
+        var ofFracture = LongitudinalComparator.Compare(fractured, [baseline], Options);
+        Assert.Null(ofFracture.PercentChangeFromBaseline);
+        Assert.False(ofFracture.DeclineFromBaseline);
+        Assert.Contains("no usable vBMD", ofFracture.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WhenTheMeasuredLevelChangesOnlyExamsOfTheSameVertebraAreCompared()
+    {
+        var l1Baseline = Exam("b", "2025-01-10", 118);
+        var l2First = Exam("m", "2025-04-10", 130) with { MeasuredLevel = "L2" };
+        var l2Later = Exam("f", "2025-07-10", 121) with { MeasuredLevel = "L2" };
+
+        // The first exam at L2 is the L2 baseline: nothing to compare it with, and it says why.
+        var first = LongitudinalComparator.Compare(l2First, [l1Baseline], Options);
+        Assert.Null(first.PercentChangeFromBaseline);
+        Assert.Equal("L2", first.Level);
+        Assert.Contains("first usable exam at L2", first.Reason, StringComparison.Ordinal);
+        Assert.Equal(["2025-01-10: measured at L1, this exam at L2"], first.NotCompared);
+
+        var later = LongitudinalComparator.Compare(l2Later, [l1Baseline, l2First], Options);
+        Assert.Equal(new DateOnly(2025, 4, 10), later.BaselineDate);
+        Assert.Equal(-6.92, later.PercentChangeFromBaseline!.Value, 2);
+        Assert.True(later.DeclineFromBaseline);
+        Assert.Contains("at L2", later.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ABaselineWithoutVbmdGivesWayToTheFirstExamWithOne()
+    {
+        var noCalibration = Exam("n", "2025-01-10", null) with { CalibrationMethod = "none" };
+        var first = Exam("b", "2025-04-10", 120);
+        var followUp = Exam("f", "2025-10-10", 110);
+
+        var c = LongitudinalComparator.Compare(followUp, [noCalibration, first], Options);
+
+        Assert.Equal(new DateOnly(2025, 4, 10), c.BaselineDate);
+        Assert.Equal(-8.33, c.PercentChangeFromBaseline!.Value, 2);
+        Assert.True(c.DeclineFromBaseline);
+        Assert.Equal(["2025-01-10: no vBMD at L1"], c.NotCompared);
+    }
 
     [Fact]
     public void FirstExamIsTheBaselineAndAFollowUpAnalysedFirstIsComparedOnceItsBaselineArrives()
@@ -76,7 +148,7 @@ public sealed class LongitudinalComparatorTests
         var baseline = Exam("b", "2025-01-10", 118);
         var later = LongitudinalComparator.Compare(followUp, [followUp, baseline], Options);
         Assert.Equal(new DateOnly(2025, 1, 10), later.BaselineDate);
-        Assert.True(later.Decline5);
+        Assert.True(later.DeclineFromBaseline);
     }
 
     [Fact]
@@ -143,6 +215,6 @@ public sealed class LongitudinalComparatorTests
 
         Assert.Contains("no PatientID", LongitudinalComparator.Compare(Exam("f", "2025-07-10", 100) with { PatientId = null }, history, Options).Reason, StringComparison.Ordinal);
         Assert.Contains("no valid StudyDate", LongitudinalComparator.Compare(Exam("f", "2025-07-10", 100) with { StudyDate = null }, history, Options).Reason, StringComparison.Ordinal);
-        Assert.False(LongitudinalComparator.Compare(Exam("f", "2025-07-10", 100) with { PatientId = "P2" }, history, Options).Decline5);
+        Assert.False(LongitudinalComparator.Compare(Exam("f", "2025-07-10", 100) with { PatientId = "P2" }, history, Options).DeclineFromBaseline);
     }
 }

@@ -157,5 +157,23 @@ public sealed class BoneDensityInterpretationTests
     [InlineData(110.01, true, false)]
     [InlineData(110, true, true)]
     public void HuScreeningBoundaries(double meanHu, bool sensitive, bool specific) =>
-        Assert.Equal(new HuScreeningFlags(meanHu, sensitive, specific), BoneDensityInterpretation.Screen(meanHu));
+        Assert.Equal(new HuScreeningFlags(meanHu, VertebralLevel.L1, sensitive, specific, null), BoneDensityInterpretation.Screen(meanHu, VertebralLevel.L1, 120));
+
+    [Theory]
+    [InlineData(VertebralLevel.L2, 120.0, "defined at L1; L2 was measured")]
+    [InlineData(VertebralLevel.AboveL1, 120.0, "defined at L1; the vertebra above L1 was measured")]
+    [InlineData(VertebralLevel.L1, 100.0, "100 kVp: the 160/110 HU cut-offs are defined for 110–130 kVp")]
+    [InlineData(VertebralLevel.L1, 140.0, "140 kVp")]
+    [InlineData(VertebralLevel.L1, null, "kVp not stated")]
+    public void HuScreeningIsNotAppliedWhereItsCutOffsAreNotDefined(VertebralLevel level, double? kvp, string reason)
+    {
+        // 95 HU would raise both flags at L1 and 120 kVp; elsewhere the HU stays and the flags are null with the reason.
+        var flags = BoneDensityInterpretation.Screen(95, level, kvp);
+
+        Assert.Equal(95, flags.MeanHu);
+        Assert.Null(flags.AtOrBelowSensitiveCutoff);
+        Assert.Null(flags.AtOrBelowSpecificCutoff);
+        Assert.Contains(reason, flags.NotApplicable, StringComparison.Ordinal);
+        Assert.True(BoneDensityInterpretation.Screen(95, VertebralLevel.L1, 110).AtOrBelowSpecificCutoff);
+    }
 }
