@@ -14,6 +14,9 @@ internal static class HumanSummary
             var level = report.L1.MeasuredLevel?.Level ?? "L1";
             var category = report.L1.Category is { } c ? $", {c}{(report.L1.CategoryContrastAffected ? " (contrast-affected)" : string.Empty)}" : string.Empty;
             yield return Invariant($"{level} vBMD {vbmd:0.0} mg/cm³ HA ({density.Method} calibration){category}; mean {report.L1.Trabecular?.MeanHu:0.0} HU");
+            yield return report.L1.L1L2 is { VbmdMgPerCm3: { } mean } twoLevels
+                ? Invariant($"ACR L1–L2 mean {mean:0.0} mg/cm³ HA, {twoLevels.Category}")
+                : $"no ACR L1–L2 mean: {report.L1.L1L2?.Missing}";
         }
         else if (report.L1.Trabecular is { MeanHu: { } hu })
         {

@@ -38,6 +38,18 @@ internal sealed record HuFlagsReport(double MeanHu, string Level, bool? AtOrBelo
         : new HuFlagsReport(Math.Round(flags.MeanHu, 2), MeasuredLevelReport.LevelName(flags.Level, aboveL1Name), flags.AtOrBelowSensitiveCutoff, flags.AtOrBelowSpecificCutoff, flags.NotApplicable);
 }
 
+/// <summary>The ACR two-level figure: the L1–L2 mean and its category, or why there is none.</summary>
+internal sealed record TwoLevelReport(double? VbmdMgPerCm3, double? MeanHu, IReadOnlyList<string> Levels, string? Category, string? Missing)
+{
+    public static TwoLevelReport? From(Measurement? measurement) => measurement switch
+    {
+        null => null,
+        { L1L2: { } mean } => new TwoLevelReport(TrabecularReport.Rounded(mean.VbmdMgPerCm3), TrabecularReport.Rounded(mean.MeanHu),
+            [.. mean.Levels.Select(level => MeasuredLevelReport.LevelName(level, null))], MeasuredLevelReport.CategoryName(mean.Category), null),
+        _ => new TwoLevelReport(null, null, [], null, measurement.TwoLevelMeanMissing),
+    };
+}
+
 /// <summary>Which vertebra was measured (L1 unless it was unusable) and why the others were not.</summary>
 internal sealed record MeasuredLevelReport(string? Level, bool Usable, string Reason, IReadOnlyList<string> UnusableLevels)
 {

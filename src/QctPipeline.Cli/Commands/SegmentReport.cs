@@ -111,9 +111,11 @@ internal sealed record L1Report(
     VbmdReport? Vbmd,
     string? Category,
     bool CategoryContrastAffected,
-    HuFlagsReport? HuFlags)
+    HuFlagsReport? HuFlags,
+    string? CategoryBasis,
+    [property: JsonPropertyName("l1l2")] TwoLevelReport? L1L2)
 {
-    public static readonly L1Report NotFound = new(false, null, null, null, null, null, null, null, false, null);
+    public static readonly L1Report NotFound = new(false, null, null, null, null, null, null, null, false, null, null, null);
 
     public static L1Report From(SegmentationResult result, Measurement? measurement)
     {
@@ -128,7 +130,9 @@ internal sealed record L1Report(
             VbmdReport.From(measurement),
             MeasuredLevelReport.CategoryName(measurement?.Category),
             measurement?.ContrastAffected == true && measurement.Category is not null,
-            HuFlagsReport.From(measurement, AboveL1Name(result)));
+            HuFlagsReport.From(measurement, AboveL1Name(result)),
+            measurement is { Category: not null, Choice.Level: { } level } ? $"{MeasuredLevelReport.LevelName(level, AboveL1Name(result))} alone (the ACR two-level figure is l1l2)" : null,
+            TwoLevelReport.From(measurement));
     }
 
     /// <summary>

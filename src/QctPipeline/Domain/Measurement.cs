@@ -83,6 +83,9 @@ public sealed record VertebraAssessment(
 /// <summary>The level measured and why; <see cref="Level"/> is null when no vertebra has any trabecular bone to measure.</summary>
 public sealed record LevelChoice(VertebralLevel? Level, bool Usable, string Reason);
 
+/// <summary>The mean of two vertebrae's trabecular density (mg/cm³ HA), the levels it used and its ACR category.</summary>
+public sealed record TwoLevelMean(double VbmdMgPerCm3, double MeanHu, IReadOnlyList<VertebralLevel> Levels, BoneDensityCategory Category);
+
 /// <summary>
 /// Trabecular density of one vertebra. ROI values are null only when <see cref="LevelChoice.Level"/> is null; the
 /// category is null without a calibration. <see cref="VbmdMgPerCm3"/> is the eroded body's mean, the primary figure.
@@ -99,6 +102,16 @@ public sealed record Measurement(
     HuScreeningFlags? HuFlags,
     IReadOnlyList<string> Warnings)
 {
+    /// <summary>
+    /// The ACR spine QCT figure: the mean of L1's and L2's eroded-body densities (the ACR practice parameter sets its
+    /// categories on the mean of two lumbar vertebrae, usually L1–L2); null when both levels are not usable and
+    /// calibrated, and then <see cref="TwoLevelMeanMissing"/> says why. The headline category stays L1's own.
+    /// </summary>
+    public TwoLevelMean? L1L2 { get; init; }
+
+    /// <summary>Why there is no <see cref="L1L2"/>; null when there is one.</summary>
+    public string? TwoLevelMeanMissing { get; init; }
+
     /// <summary>Why a person should check this measurement before it is used (a level measured in place of L1, the ROIs disagreeing, an implausible body); empty when none.</summary>
     public IReadOnlyList<string> ReviewReasons { get; init; } = [];
 

@@ -74,9 +74,46 @@ public static class VertebralMeasurement
         review.AddRange(body.Assessment.ReviewNotes);
         review.AddRange(Plausibility(chosen, (chosen == VertebralLevel.L1 ? l1 : chosen == VertebralLevel.L2 ? l2 : aboveL1)!, eroded, ellipse, analyses, options));
         var category = eroded.MgPerCm3 is { } density ? BoneDensityInterpretation.Categorize(density.Mean) : (BoneDensityCategory?)null;
+        var (twoLevels, missing) = L1L2Mean(chosen, eroded, analyses, calibration);
         return new Measurement(choice, assessments, eroded, ellipse, body.Islands, calibration, category, contrastAffected,
             BoneDensityInterpretation.Screen(eroded.Hu.Mean, chosen, options.Kvp), warnings)
-        { ReviewReasons = review };
+        { ReviewReasons = review, L1L2 = twoLevels, TwoLevelMeanMissing = missing };
+    }
+
+    /// <summary>
+    /// The L1–L2 mean of the eroded-body densities, each level weighted equally as the ACR practice parameter averages
+    /// vertebrae, or why there is none (L1 not the measured level, L2 not outlined or not usable, no calibration).
+    /// </summary>
+    private static (TwoLevelMean? Mean, string? Missing) L1L2Mean(VertebralLevel chosen, TrabecularRoi l1, Dictionary<VertebralLevel, VertebralBodyAnalysis> analyses, Calibration? calibration)
+    {
+        if (chosen != VertebralLevel.L1)
+        {
+            return (null, "L1 is not usable: the ACR two-level mean needs L1 and L2");
+        }
+
+        if (calibration is null || l1.MgPerCm3 is not { } l1Density)
+        {
+            return (null, "no calibration: no vBMD to average");
+        }
+
+        if (!analyses.TryGetValue(VertebralLevel.L2, out var l2))
+        {
+            return (null, "L2 was not outlined");
+        }
+
+        if (!l2.Assessment.Usable)
+        {
+            return (null, $"L2 is not usable ({string.Join("; ", l2.Assessment.UnusableReasons)})");
+        }
+
+        var l2Roi = Roi(l2.ErodedHu, null, l2.ErodedVoxelIndices, l2.VoxelVolumeMm3, calibration);
+        if (l2Roi.MgPerCm3 is not { } l2Density || !double.IsFinite(l2Density.Mean))
+        {
+            return (null, "L2 has no trabecular bone left after erosion");
+        }
+
+        var mean = (l1Density.Mean + l2Density.Mean) / 2;
+        return (new TwoLevelMean(mean, (l1.Hu.Mean + l2Roi.Hu.Mean) / 2, [VertebralLevel.L1, VertebralLevel.L2], BoneDensityInterpretation.Categorize(mean)), null);
     }
 
     /// <summary>

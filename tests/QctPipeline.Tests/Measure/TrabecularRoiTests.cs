@@ -109,6 +109,35 @@ public sealed class TrabecularRoiTests(IntactSpineFixture fixture) : IClassFixtu
         Assert.Contains(measurement.Warnings, w => w.StartsWith("no calibration", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void TheAcrL1L2MeanMatchesTheTruthOfBothLevels()
+    {
+        var (l1, l2) = (MeasurePhantoms.Truth(fixture.Study, "L1"), MeasurePhantoms.Truth(fixture.Study, "L2"));
+        var measurement = Measure(fixture.Study.Volume);
+
+        var mean = measurement.L1L2 ?? throw new Xunit.Sdk.XunitException(measurement.TwoLevelMeanMissing);
+        Assert.Equal([VertebralLevel.L1, VertebralLevel.L2], mean.Levels);
+
+        // Identity calibration (mg/cm³ = HU): within the ±4 HU that L1's eroded body keeps to its own truth.
+        var expected = (l1.ExpectedTrabecularHu + l2.ExpectedTrabecularHu) / 2;
+        Assert.InRange(mean.VbmdMgPerCm3, expected - 4, expected + 4);
+        Assert.Equal(BoneDensityInterpretation.Categorize(mean.VbmdMgPerCm3), mean.Category);
+        Assert.Null(measurement.TwoLevelMeanMissing);
+    }
+
+    [Fact]
+    public void WithoutL2OrACalibrationThereIsNoTwoLevelMeanAndItSaysWhy()
+    {
+        var l1Only = VertebralMeasurement.Measure(fixture.Study.Volume, new VertebraInput(MeasurePhantoms.Body(fixture.Study, "L1")), null, null, Identity, false, new MeasureOptions());
+        Assert.Null(l1Only.L1L2);
+        Assert.Equal("L2 was not outlined", l1Only.TwoLevelMeanMissing);
+
+        var huOnly = VertebralMeasurement.Measure(fixture.Study.Volume, new VertebraInput(MeasurePhantoms.Body(fixture.Study, "L1")), null,
+            new VertebraInput(MeasurePhantoms.Body(fixture.Study, "L2")), null, false, new MeasureOptions());
+        Assert.Null(huOnly.L1L2);
+        Assert.StartsWith("no calibration", huOnly.TwoLevelMeanMissing, StringComparison.Ordinal);
+    }
+
     private Measurement Measure(CtVolume volume) =>
         VertebralMeasurement.Measure(volume, new VertebraInput(MeasurePhantoms.Body(fixture.Study, "L1")), new VertebraInput(MeasurePhantoms.Body(fixture.Study, "T12")),
             new VertebraInput(MeasurePhantoms.Body(fixture.Study, "L2")), Identity, false, new MeasureOptions());
