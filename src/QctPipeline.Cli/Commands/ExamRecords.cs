@@ -45,6 +45,8 @@ internal static class ExamRecords
             VbmdMgPerCm3 = Finite(measurement?.VbmdMgPerCm3),
             EllipseVbmdMgPerCm3 = Finite(measurement?.EllipseVbmdMgPerCm3),
             Category = MeasuredLevelReport.CategoryName(measurement?.Category),
+            L1L2VbmdMgPerCm3 = Finite(measurement?.L1L2?.VbmdMgPerCm3),
+            L1L2Category = MeasuredLevelReport.CategoryName(measurement?.L1L2?.Category),
             QcFlags = QcFlags(analysis),
             Warnings = [.. analysis.Segmentation.Warnings, .. calibration.Warnings, .. measurement?.Warnings ?? []],
             SoftwareVersion = SoftwareVersion.Current,

@@ -73,6 +73,12 @@ public sealed record ExamRecord
     /// <summary>normal, low-bone-density or osteoporosis; null without a calibration.</summary>
     public string? Category { get; init; }
 
+    /// <summary>The ACR two-level figure: the mean of L1's and L2's vBMD; null unless both were usable and calibrated.</summary>
+    public double? L1L2VbmdMgPerCm3 { get; init; }
+
+    /// <summary>The ACR category of <see cref="L1L2VbmdMgPerCm3"/>.</summary>
+    public string? L1L2Category { get; init; }
+
     /// <summary>Short machine-readable marks: no-l1, level-unusable, fallback-level, contrast-affected, no-calibration.</summary>
     public IReadOnlyList<string> QcFlags { get; init; } = [];
 

@@ -64,6 +64,12 @@ internal static class StoreSchema
         CREATE INDEX exams_by_series ON exams (series_uid, analysed_at);
         CREATE TABLE store_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         """,
+
+        // 2: the ACR two-level figure (issue 16); rows stored before it read null.
+        """
+        ALTER TABLE exams ADD COLUMN l1l2_vbmd REAL;
+        ALTER TABLE exams ADD COLUMN l1l2_category TEXT;
+        """,
     ];
 
     /// <summary>The SQLite schema in PostgreSQL's types: identity keys, double precision (REAL is 4 bytes there).</summary>
@@ -71,7 +77,8 @@ internal static class StoreSchema
     [
         .. SqliteMigrations.Select(sql => sql
             .Replace("id INTEGER PRIMARY KEY", "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", StringComparison.Ordinal)
-            .Replace(" REAL,", " DOUBLE PRECISION,", StringComparison.Ordinal)),
+            .Replace(" REAL,", " DOUBLE PRECISION,", StringComparison.Ordinal)
+            .Replace(" REAL;", " DOUBLE PRECISION;", StringComparison.Ordinal)),
     ];
 
     public static int CurrentVersion => SqliteMigrations.Length;

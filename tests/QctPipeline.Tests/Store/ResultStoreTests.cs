@@ -27,6 +27,8 @@ public sealed class ResultStoreTests
         RoiVoxels = 1216,
         RoiVolumeMl = 6.84,
         EllipseVbmdMgPerCm3 = 94.1,
+        L1L2VbmdMgPerCm3 = 99.25,
+        L1L2Category = "low-bone-density",
         QcFlags = ["contrast-affected"],
         Warnings = ["a warning with \"quotes\" and ≥"],
         AnalysedAt = new DateTimeOffset(2026, 12, 1, 22, 0, 0, 123, TimeSpan.Zero),
@@ -131,6 +133,35 @@ public sealed class ResultStoreTests
         var refused = Assert.Throws<ResultStoreException>(() => ResultStore.Open(newer));
         Assert.Contains("newer than this program", refused.Message, StringComparison.Ordinal);
         Assert.StartsWith(newer, refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AStoreOfSchemaOneGainsTheTwoLevelColumnsAndKeepsItsRows()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("old.sqlite");
+        using (var store = ResultStore.Open(path))
+        {
+            store.Upsert(Full("1.2.3.4") with { PatientPseudonym = store.Pseudonym("P1") });
+        }
+
+        // Back to schema 1 as an earlier release left it: without the columns migration 2 adds.
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "ALTER TABLE exams DROP COLUMN l1l2_vbmd; ALTER TABLE exams DROP COLUMN l1l2_category; PRAGMA user_version = 1;";
+            command.ExecuteNonQuery();
+        }
+
+        using var migrated = ResultStore.Open(path);
+        Assert.Equal(2, StoreSchemaVersion(path));
+        var read = Assert.Single(migrated.History("P1"));
+        Assert.Equal(96.5, read.VbmdMgPerCm3);
+        Assert.Null(read.L1L2VbmdMgPerCm3);
+        Assert.Null(read.L1L2Category);
+        migrated.Upsert(read with { L1L2VbmdMgPerCm3 = 99.25, L1L2Category = "low-bone-density" });
+        Assert.Equal(99.25, Assert.Single(migrated.History("P1")).L1L2VbmdMgPerCm3);
     }
 
     /// <summary>
