@@ -35,6 +35,10 @@ public sealed class BatchCommandTests
         var rows = summary.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(7, rows.Length);
         Assert.Single(rows, r => r.Contains("SAMPLE-A,2025-07-11", StringComparison.Ordinal) && r.Contains(",true,true,", StringComparison.Ordinal));
+        var header = rows[0].Split(',');
+        var twoLevels = Array.IndexOf(header, "l1l2_vbmd_mg_cm3");
+        Assert.True(twoLevels > 0, rows[0]);
+        Assert.All(rows.Skip(1), r => Assert.InRange(double.Parse(r.Split(',')[twoLevels], System.Globalization.CultureInfo.InvariantCulture), 40, 250));
 
         var second = QctProcess.Run("batch", RepositoryFiles.Path("sample-dicom"), "--out", output, "--db", store);
 
