@@ -22,13 +22,15 @@ internal sealed record BatchRunOptions(TimeSpan StudyLimit, IngestOptions Ingest
 /// decode and its network run are cancelled, and the worker goes on with the same model.
 /// <para>
 /// A study is done only when its result and all its outputs are written. They are written into the study folder's
-/// <c>.pending</c> folder first, then the result is stored, then they are moved into place; a rerun finds a stored study
-/// with a <c>.pending</c> folder (a kill between the store write and the moves) and moves them in, analysing nothing.
+/// <c>.pending-VERSION</c> folder first (named by the software and model version), then the result is stored, then they
+/// are moved into place; a rerun finds a study stored with that version and its staging folder (a kill between the
+/// store write and the moves) and moves them in, analysing nothing. Staged outputs of any other version were never
+/// stored and are thrown away.
 /// </para>
 /// </summary>
 internal static class BatchWorkers
 {
-    private const string Pending = ".pending";
+    private const string PendingPrefix = ".pending-";
 
     /// <summary>
     /// How long a stopped study may take to unwind (a stage that does not watch the token runs to its end) before its
@@ -64,7 +66,7 @@ internal static class BatchWorkers
 
             if (run.IsStored(series.SeriesInstanceUid, manifest.Version))
             {
-                var completed = CompleteFromPending(Path.Combine(options.OutDirectory, "studies", BatchCommand.StudyFolder(study.Key)));
+                var completed = CompleteFromPending(Path.Combine(options.OutDirectory, "studies", BatchCommand.StudyFolder(study.Key)), manifest.Version);
                 return run.Line(study, "skipped", "already stored with this software and model version" + (completed.Count > 0 ? $"; its staged outputs ({string.Join(", ", completed.Select(Path.GetFileName))}) were moved into place" : string.Empty), null, null, null, completed);
             }
 
@@ -190,7 +192,7 @@ internal static class BatchWorkers
         // Past this point the study is committed: a result over the limit is never stored.
         cancellation.ThrowIfCancellationRequested();
         var folder = Path.Combine(options.OutDirectory, "studies", BatchCommand.StudyFolder(study.Key));
-        var pending = Path.Combine(folder, Pending);
+        var pending = PendingFolder(folder, model.Manifest.Version);
         lock (run.PatientGate(metadata.PatientId))
         {
             var (exam, comparison, history) = run.Prepare(metadata, analysis, model.Manifest, options.Comparison);
@@ -219,7 +221,7 @@ internal static class BatchWorkers
                 Process.GetCurrentProcess().Kill();
             }
 
-            var outputs = CompleteFromPending(folder);
+            var outputs = CompleteFromPending(folder, model.Manifest.Version);
             return run.Line(study, report.Status, report.Reason, exam, timings, analysis.Measurement?.VbmdMgPerCm3, outputs);
         }
     }
@@ -228,9 +230,14 @@ internal static class BatchWorkers
     /// Moves a stored study's staged outputs into its folder (overwriting older ones) and removes the staging folder;
     /// the full paths moved, none when nothing was staged.
     /// </summary>
-    private static List<string> CompleteFromPending(string folder)
+    private static List<string> CompleteFromPending(string folder, string modelVersion)
     {
-        var pending = Path.Combine(folder, Pending);
+        var pending = PendingFolder(folder, modelVersion);
+        foreach (var other in Directory.Exists(folder) ? Directory.GetDirectories(folder, PendingPrefix + "*").Where(d => d != pending) : [])
+        {
+            Directory.Delete(other, recursive: true);
+        }
+
         if (!Directory.Exists(pending))
         {
             return [];
@@ -244,7 +251,7 @@ internal static class BatchWorkers
             File.Delete(Path.Combine(folder, stale));
         }
 
-        // result.json goes last, so a study folder with a result.json and no .pending holds every output.
+        // result.json goes last, so a study folder with a result.json and no staging folder holds every output.
         var files = Directory.GetFiles(pending).Where(f => !Path.GetFileName(f).StartsWith('.'))
             .OrderBy(f => Path.GetFileName(f) == "result.json").ThenBy(f => f, StringComparer.Ordinal).ToList();
         var moved = new List<string>();
@@ -258,6 +265,10 @@ internal static class BatchWorkers
         Directory.Delete(pending, recursive: true);
         return moved;
     }
+
+    /// <summary>The staging folder of an analysis by this software and <paramref name="modelVersion"/>.</summary>
+    private static string PendingFolder(string folder, string modelVersion) =>
+        Path.Combine(folder, PendingPrefix + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes($"{SoftwareVersion.Current}/{modelVersion}")))[..12]);
 
     /// <summary>
     /// A study's volumes and masks are dead once it ends (analysed or stopped), but the runtime, seeing gigabytes free,

@@ -124,7 +124,11 @@ public sealed class BatchCommandTests
 
         var studyFolder = Assert.Single(Directory.GetDirectories(Path.Combine(output, "studies")));
         Assert.False(File.Exists(Path.Combine(studyFolder, "report.html")));
-        Assert.True(Directory.Exists(Path.Combine(studyFolder, ".pending")));
+        Assert.Single(Directory.GetDirectories(studyFolder, ".pending-*"));
+
+        // Staged by another software or model version and never stored: thrown away, never moved in.
+        var foreign = Directory.CreateDirectory(Path.Combine(studyFolder, ".pending-ffffffffffff")).FullName;
+        File.WriteAllText(Path.Combine(foreign, "report.html"), "stale");
 
         var rerun = QctProcess.Run("batch", input, "--out", output, "--db", store);
 
@@ -136,10 +140,11 @@ public sealed class BatchCommandTests
         foreach (var study in Directory.GetDirectories(Path.Combine(output, "studies")))
         {
             Assert.All(new[] { "result.json", "report.html", "seg.dcm", "sr.dcm" }, name => Assert.True(File.Exists(Path.Combine(study, name)), $"{study}/{name}"));
-            Assert.False(Directory.Exists(Path.Combine(study, ".pending")));
+            Assert.Empty(Directory.GetDirectories(study, ".pending-*"));
         }
 
         Assert.Equal(6, Directory.GetDirectories(Path.Combine(output, "studies")).Length);
+        Assert.NotEqual("stale", File.ReadAllText(Path.Combine(studyFolder, "report.html")));
         using var after = ResultStore.Open(store);
         Assert.Equal(6, after.All().Count);
         Assert.Equal(first.AnalysedAt, Assert.Single(after.All(), e => e.SeriesInstanceUid == first.SeriesInstanceUid).AnalysedAt);
