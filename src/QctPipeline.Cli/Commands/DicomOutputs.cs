@@ -83,7 +83,19 @@ internal static class DicomOutputs
 
         var series = loaded.Series;
         var key = $"{series.SeriesInstanceUid}/{exam.SoftwareVersion}/{exam.ModelVersion}";
-        return DicomMeasurementReport.Build(Source(series, pseudonym), new MeasurementReportContent(new CodedConcept(site.Value, "SCT", site.Meaning), $"{level} trabecular bone", DicomUids.FromText(key + "/tracking"), items), DicomUids.FromText(key + "/sr-series"), DicomUids.FromText(key + "/sr"), exam.AnalysedAt, exam.SoftwareVersion);
+        var groups = new List<MeasurementGroup> { new(new CodedConcept(site.Value, "SCT", site.Meaning), $"{level} trabecular bone", DicomUids.FromText(key + "/tracking"), items) };
+
+        // The ACR two-level figure spans two vertebrae: a group of its own, at the lumbar spine.
+        if (exam.L1L2VbmdMgPerCm3 is { } twoLevels && exam.L1L2Category is { } twoLevelCategory)
+        {
+            groups.Add(new MeasurementGroup(new CodedConcept("122496007", "SCT", "Lumbar spine"), "L1-L2 trabecular bone", DicomUids.FromText(key + "/tracking-l1l2"),
+            [
+                new ReportedNumber(Local("vbmd-l1l2", "Trabecular vBMD, mean of L1 and L2 (ACR two-level figure, HA-equivalent)"), twoLevels, CodedConcept.MilligramPerCubicCentimetre),
+                new ReportedCode(Local("acr-category", "ACR QCT category"), Local(twoLevelCategory, twoLevelCategory.Replace('-', ' '))),
+            ]));
+        }
+
+        return DicomMeasurementReport.Build(Source(series, pseudonym), new MeasurementReportContent(groups), DicomUids.FromText(key + "/sr-series"), DicomUids.FromText(key + "/sr"), exam.AnalysedAt, exam.SoftwareVersion);
     }
 
     private static SegmentationSource Source(SeriesCandidate series, string? pseudonym) => new(

@@ -20,13 +20,15 @@ public sealed record ReportedCode(CodedConcept Concept, CodedConcept Value) : Re
 
 public sealed record ReportedText(CodedConcept Concept, string Value) : ReportedItem(Concept);
 
-/// <summary>What the SR states: the vertebra measured (its SNOMED CT code) and the measurements about it.</summary>
-public sealed record MeasurementReportContent(CodedConcept FindingSite, string TrackingIdentifier, string TrackingUid, IReadOnlyList<ReportedItem> Items);
+/// <summary>One measurement group: where it was measured (a SNOMED CT code), its tracking identity and its measurements.</summary>
+public sealed record MeasurementGroup(CodedConcept FindingSite, string TrackingIdentifier, string TrackingUid, IReadOnlyList<ReportedItem> Items);
+
+/// <summary>What the SR states: one measurement group per site (the vertebra measured; the L1–L2 pair when averaged).</summary>
+public sealed record MeasurementReportContent(IReadOnlyList<MeasurementGroup> Groups);
 
 /// <summary>
 /// A DICOM Comprehensive SR following TID 1500 (Measurement Report): language, observer device and procedure, an image
-/// library of the source series, and one measurement group (TID 1501-style) with the finding site and the
-/// measurements. Standard codes (DCM, SCT, UCUM) where they exist; vBMD, method, category and flags under 99QCT.
+/// library of the source series, and a measurement group (TID 1501-style) per finding site with its measurements. Standard codes (DCM, SCT, UCUM) where they exist; vBMD, method, category and flags under 99QCT.
 /// </summary>
 public static class DicomMeasurementReport
 {
@@ -68,13 +70,6 @@ public static class DicomMeasurementReport
                 .Add(new DicomTag(0x0040, 0xDB00), DicomVR.CS, "1500"));
         source.AddPatient(writer);
 
-        var group = new List<DicomWriter>
-        {
-            Item("HAS OBS CONTEXT", "TEXT", new CodedConcept("112039", "DCM", "Tracking Identifier")).Add(new DicomTag(0x0040, 0xA160), DicomVR.UT, content.TrackingIdentifier),
-            Item("HAS OBS CONTEXT", "UIDREF", new CodedConcept("112040", "DCM", "Tracking Unique Identifier")).Add(new DicomTag(0x0040, 0xA124), DicomVR.UI, content.TrackingUid),
-            Item("HAS CONCEPT MOD", "CODE", new CodedConcept("363698007", "SCT", "Finding Site")).AddSequence(new DicomTag(0x0040, 0xA168), Code(content.FindingSite)),
-        };
-        group.AddRange(content.Items.Select(Measurement));
         var imageLibrary = Item("CONTAINS", "CONTAINER", new CodedConcept("111028", "DCM", "Image Library"))
             .Add(new DicomTag(0x0040, 0xA050), DicomVR.CS, "SEPARATE")
             .AddSequence(new DicomTag(0x0040, 0xA730), [.. source.Instances.Select(instance => Item("CONTAINS", "IMAGE", null)
@@ -83,9 +78,7 @@ public static class DicomMeasurementReport
                     .Add(new DicomTag(0x0008, 0x1155), DicomVR.UI, instance.SopInstanceUid)))]);
         var measurements = Item("CONTAINS", "CONTAINER", new CodedConcept("126010", "DCM", "Imaging Measurements"))
             .Add(new DicomTag(0x0040, 0xA050), DicomVR.CS, "SEPARATE")
-            .AddSequence(new DicomTag(0x0040, 0xA730), Item("CONTAINS", "CONTAINER", new CodedConcept("125007", "DCM", "Measurement Group"))
-                .Add(new DicomTag(0x0040, 0xA050), DicomVR.CS, "SEPARATE")
-                .AddSequence(new DicomTag(0x0040, 0xA730), [.. group]));
+            .AddSequence(new DicomTag(0x0040, 0xA730), [.. content.Groups.Select(Group)]);
         return writer.AddSequence(new DicomTag(0x0040, 0xA730),
             Item("HAS CONCEPT MOD", "CODE", new CodedConcept("121049", "DCM", "Language of Content Item and Descendants"))
                 .AddSequence(new DicomTag(0x0040, 0xA168), Code(new CodedConcept("eng", "RFC5646", "English"))),
@@ -100,6 +93,14 @@ public static class DicomMeasurementReport
             imageLibrary,
             measurements);
     }
+
+    private static DicomWriter Group(MeasurementGroup group) => Item("CONTAINS", "CONTAINER", new CodedConcept("125007", "DCM", "Measurement Group"))
+        .Add(new DicomTag(0x0040, 0xA050), DicomVR.CS, "SEPARATE")
+        .AddSequence(new DicomTag(0x0040, 0xA730), [
+            Item("HAS OBS CONTEXT", "TEXT", new CodedConcept("112039", "DCM", "Tracking Identifier")).Add(new DicomTag(0x0040, 0xA160), DicomVR.UT, group.TrackingIdentifier),
+            Item("HAS OBS CONTEXT", "UIDREF", new CodedConcept("112040", "DCM", "Tracking Unique Identifier")).Add(new DicomTag(0x0040, 0xA124), DicomVR.UI, group.TrackingUid),
+            Item("HAS CONCEPT MOD", "CODE", new CodedConcept("363698007", "SCT", "Finding Site")).AddSequence(new DicomTag(0x0040, 0xA168), Code(group.FindingSite)),
+            .. group.Items.Select(Measurement)]);
 
     private static DicomWriter Measurement(ReportedItem item) => item switch
     {

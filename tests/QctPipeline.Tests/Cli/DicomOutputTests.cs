@@ -86,6 +86,12 @@ public sealed class DicomOutputTests
         var reported = dump.Output.Split('\n').Single(l => l.Contains("eroded body", StringComparison.Ordinal));
         var value = double.Parse(reported.Split("=\"")[1].Split('"')[0], System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(vbmd, value, 0.01);
+
+        // The ACR two-level figure in a group of its own, at the lumbar spine.
+        var twoLevels = JsonDocument.Parse(File.ReadAllText(followUp)).RootElement.GetProperty("l1").GetProperty("l1l2").GetProperty("vbmdMgPerCm3").GetDouble();
+        Assert.Contains("(122496007,SCT,\"Lumbar spine\")", dump.Output, StringComparison.Ordinal);
+        var averaged = dump.Output.Split('\n').Single(l => l.Contains("mean of L1 and L2", StringComparison.Ordinal));
+        Assert.Equal(twoLevels, double.Parse(averaged.Split("=\"")[1].Split('"')[0], System.Globalization.CultureInfo.InvariantCulture), 0.01);
         using var reader = new gdcm.Reader();
         reader.SetFileName(sr);
         Assert.True(reader.Read(), "GDCM could not read the SR");
