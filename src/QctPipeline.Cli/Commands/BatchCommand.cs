@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -21,11 +20,11 @@ namespace QctPipeline.Cli.Commands;
 /// `qct batch ROOT|MANIFEST.csv`: every study through the pipeline, the next study's decode overlapping the current
 /// one's analysis (a bounded channel between one loader and --jobs analysis workers). A study already stored with this
 /// software and model version is skipped, so a rerun after Ctrl-C or SIGKILL finishes the rest; one bad study is logged
-/// and the batch goes on. Outputs under --out: logs/run-TIME.ndjson (one line per study, each written whole),
-/// summary.csv and index.html (rebuilt from the store at the end, so an interrupted and resumed batch writes the same
-/// files as an uninterrupted one) and studies/ID/result.json and report.html, every file written under a temporary
-/// name and renamed. Folder names
-/// come from a hash of the study key, never from DICOM strings; logs and progress never name a patient (pseudonyms).
+/// and the batch goes on (<see cref="BatchWorkers"/>: time limits, the commit of each study's outputs). Outputs under
+/// --out: logs/run-TIME.ndjson (one line per study, each written whole), summary.csv and index.html (rebuilt from the
+/// store at the end, so an interrupted and resumed batch writes the same files as an uninterrupted one) and
+/// studies/ID/result.json, report.html, seg.dcm and sr.dcm. Folder names come from a hash of the study key, never from
+/// DICOM strings; logs and progress never name a patient (pseudonyms).
 /// </summary>
 internal static class BatchCommand
 {

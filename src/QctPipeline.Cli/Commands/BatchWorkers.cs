@@ -55,7 +55,8 @@ internal static class BatchWorkers
             progress(line);
         }
 
-        BatchLogLine? Prepare(BatchStudy study, out LoadedSeries? volume, out double loadMs)
+        // The study's outcome when it ends here (no series, already stored, decoding over the limit); null with its volume when it goes on to a worker.
+        BatchLogLine? DecodeOrSettle(BatchStudy study, out LoadedSeries? volume, out double loadMs)
         {
             volume = null;
             loadMs = 0;
@@ -97,7 +98,7 @@ internal static class BatchWorkers
                     double loadMs;
                     try
                     {
-                        outcome = Prepare(study, out volume, out loadMs);
+                        outcome = DecodeOrSettle(study, out volume, out loadMs);
                     }
                     catch (Exception ex) when (ex is not (OutOfMemoryException or ResultStoreException))
                     {

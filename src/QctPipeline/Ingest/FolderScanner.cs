@@ -15,8 +15,6 @@ public static class FolderScanner
 {
     private const string MediaStorageDirectorySopClass = "1.2.840.10008.1.3.10";
 
-    /// <summary>Links resolved within links before a path is taken as it stands (Linux gives up after 40).</summary>
-
     public static ScanResult Scan(string path, int maxParallelism)
     {
         var files = EnumerateFiles(path, out var enumerationProblems);

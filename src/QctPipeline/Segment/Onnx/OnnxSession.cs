@@ -133,11 +133,12 @@ public sealed unsafe class OnnxSession : IDisposable
                 inputNames.FillPointers(inputNameBytes, inputNamePointers);
                 var outputNamePointers = stackalloc byte*[outputNames.Count];
                 outputNames.FillPointers(outputNameBytes, outputNamePointers);
-                var status = api.Run(
-                    session.DangerousGetHandle(), runOptions,
-                    inputNamePointers, inputValuePointers, (nuint)inputValues.Length,
-                    outputNamePointers, (nuint)outputValues.Length, outputValuePointers);
-                api.Check(status, "Run");
+                api.Check(
+                    api.Run(
+                        session.DangerousGetHandle(), runOptions,
+                        inputNamePointers, inputValuePointers, (nuint)inputValues.Length,
+                        outputNamePointers, (nuint)outputValues.Length, outputValuePointers),
+                    "Run");
             }
 
             var outputs = new Dictionary<string, OnnxTensor>(Outputs.Count);
