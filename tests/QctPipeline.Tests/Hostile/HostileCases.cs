@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using QctPipeline.Phantom;
 
 namespace QctPipeline.Tests.Hostile;
 
@@ -11,6 +12,43 @@ namespace QctPipeline.Tests.Hostile;
 internal static class HostileCases
 {
     private static readonly string[] LongVrs = ["OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"];
+
+    /// <summary>The small series the hostile files are cut from and mixed into: 64², T12–L1, 3 mm slices.</summary>
+    public static PhantomOptions GoodSeries(int seed, string patientId) => new()
+    {
+        Seed = seed,
+        Matrix = 64,
+        ReconstructionDiameterMm = 300,
+        SliceThicknessMm = 3,
+        SliceSpacingMm = 3,
+        FromLevel = "T12",
+        ToLevel = "L1",
+        PatientId = patientId,
+    };
+
+    /// <summary>Where the Study, Series and SOP Instance UIDs of <paramref name="baseBytes"/> end (their trailing padding left out).</summary>
+    public static int[] UidEnds(byte[] baseBytes)
+    {
+        var elements = TopLevelElements(baseBytes);
+        return [.. new (ushort Group, ushort Element)[] { (0x0020, 0x000D), (0x0020, 0x000E), (0x0008, 0x0018) }
+            .Select(tag => elements.Single(e => e.Group == tag.Group && e.Element == tag.Element))
+            .Select(uid => Enumerable.Range(uid.ValueStart, uid.End - uid.ValueStart).Last(i => baseBytes[i] != 0) + 1)];
+    }
+
+    /// <summary>
+    /// The case with those UIDs' last three digits replaced by its number: same lengths, so the offsets of the elements
+    /// a case mutates stay put, and a case that ends before a UID keeps it as it is.
+    /// </summary>
+    public static byte[] WithOwnUids(byte[] bytes, int n, int[] uidEnds)
+    {
+        var copy = (byte[])bytes.Clone();
+        foreach (var end in uidEnds.Where(end => end <= copy.Length))
+        {
+            Encoding.ASCII.GetBytes((n % 1000).ToString("D3", System.Globalization.CultureInfo.InvariantCulture)).CopyTo(copy, end - 3);
+        }
+
+        return copy;
+    }
 
     /// <summary>Every single-file case made from <paramref name="baseBytes"/> (explicit VR little endian): its kind and its bytes.</summary>
     public static IEnumerable<(string Kind, byte[] Bytes)> SingleFiles(byte[] baseBytes)

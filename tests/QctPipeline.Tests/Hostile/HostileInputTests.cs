@@ -20,35 +20,20 @@ public sealed class HostileInputTests(ITestOutputHelper output)
         using var folder = new TempFolder();
         var root = folder.File("in");
         var seriesFolder = folder.File("base");
-        var options = new PhantomOptions { Seed = 99, Matrix = 64, ReconstructionDiameterMm = 300, SliceThicknessMm = 3, SliceSpacingMm = 3, FromLevel = "T12", ToLevel = "L1", PatientId = "HOSTILE" };
-        PhantomStudyWriter.WriteSeries(PhantomGenerator.Generate(options), seriesFolder);
+        PhantomStudyWriter.WriteSeries(PhantomGenerator.Generate(GoodSeries(99, "HOSTILE")), seriesFolder);
         var slices = Directory.GetFiles(seriesFolder, "*.dcm").Order(StringComparer.Ordinal).ToArray();
         var baseBytes = File.ReadAllBytes(slices[slices.Length / 2]);
-        var elements = TopLevelElements(baseBytes);
         var count = 0;
 
-        // Each input is a study of its own: its study, series and instance UIDs end in its number (same length, so
-        // the offsets of the elements it mutates stay put); a copy of a control slice would otherwise join its series.
-        var uidEnds = new (ushort, ushort)[] { (0x0020, 0x000D), (0x0020, 0x000E), (0x0008, 0x0018) }
-            .Select(tag => elements.Single(e => e.Group == tag.Item1 && e.Element == tag.Item2))
-            .Select(uid => Enumerable.Range(uid.ValueStart, uid.End - uid.ValueStart).Last(i => baseBytes[i] != 0) + 1)
-            .ToArray();
-        byte[] Own(byte[] bytes, int n)
-        {
-            var copy = (byte[])bytes.Clone();
-            foreach (var end in uidEnds.Where(end => end <= copy.Length))
-            {
-                Encoding.ASCII.GetBytes((n % 1000).ToString("D3", System.Globalization.CultureInfo.InvariantCulture)).CopyTo(copy, end - 3);
-            }
-
-            return copy;
-        }
+        // Each input is a study of its own: its study, series and instance UIDs end in its number; a copy of a control
+        // slice would otherwise join its series.
+        var uidEnds = UidEnds(baseBytes);
 
         void Write(string kind, byte[] bytes)
         {
             var path = Path.Combine(root, $"{count:D3}-{kind}", "file.dcm");
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllBytes(path, bytes.Length > 132 ? Own(bytes, count) : bytes);
+            File.WriteAllBytes(path, bytes.Length > 132 ? WithOwnUids(bytes, count, uidEnds) : bytes);
             count++;
         }
 

@@ -30,15 +30,12 @@ public sealed class MixedHostileInputTests(ITestOutputHelper output)
         var options = new IngestOptions();
         var good = folder.File("good");
         var neighbour = folder.File("neighbour");
-        PhantomStudyWriter.WriteSeries(PhantomGenerator.Generate(new PhantomOptions { Seed = 99, Matrix = 64, ReconstructionDiameterMm = 300, SliceThicknessMm = 3, SliceSpacingMm = 3, FromLevel = "T12", ToLevel = "L1", PatientId = "HOSTILE" }), good);
-        PhantomStudyWriter.WriteSeries(PhantomGenerator.Generate(new PhantomOptions { Seed = 98, Matrix = 64, ReconstructionDiameterMm = 300, SliceThicknessMm = 3, SliceSpacingMm = 3, FromLevel = "T12", ToLevel = "L1", PatientId = "NEIGHBOUR" }), neighbour);
+        PhantomStudyWriter.WriteSeries(PhantomGenerator.Generate(GoodSeries(99, "HOSTILE")), good);
+        PhantomStudyWriter.WriteSeries(PhantomGenerator.Generate(GoodSeries(98, "NEIGHBOUR")), neighbour);
         var goodSlices = Directory.GetFiles(good, "*.dcm").Order(StringComparer.Ordinal).ToArray();
         var neighbourSlices = Directory.GetFiles(neighbour, "*.dcm").Order(StringComparer.Ordinal).ToArray();
         var baseBytes = File.ReadAllBytes(goodSlices[goodSlices.Length / 2]);
-        var uidEnds = new (ushort Group, ushort Element)[] { (0x0020, 0x000D), (0x0020, 0x000E), (0x0008, 0x0018) }
-            .Select(tag => TopLevelElements(baseBytes).Single(e => e.Group == tag.Group && e.Element == tag.Element))
-            .Select(uid => Enumerable.Range(uid.ValueStart, uid.End - uid.ValueStart).Last(i => baseBytes[i] != 0) + 1)
-            .ToArray();
+        var uidEnds = UidEnds(baseBytes);
         var (goodStudy, goodControl) = LoadAlone(good, options);
         var (neighbourStudy, neighbourControl) = LoadAlone(neighbour, options);
 
@@ -126,19 +123,4 @@ public sealed class MixedHostileInputTests(ITestOutputHelper output)
         || survey.Series.Any(s => !ReferenceEquals(s, kept) && s.Frames.Any(f => f.FilePath == path));
 
     private static bool Same(CtVolume a, CtVolume b) => a.Geometry == b.Geometry && a.Voxels.SequenceEqual(b.Voxels);
-
-    /// <summary>
-    /// The case with its Study, Series and SOP Instance UIDs' last three digits replaced by its number, at the good
-    /// slice's offsets (every case keeps them or ends before them).
-    /// </summary>
-    private static byte[] WithOwnUids(byte[] bytes, int n, int[] uidEnds)
-    {
-        var copy = (byte[])bytes.Clone();
-        foreach (var end in uidEnds.Where(end => end <= copy.Length))
-        {
-            Encoding.ASCII.GetBytes((n % 1000).ToString("D3", System.Globalization.CultureInfo.InvariantCulture)).CopyTo(copy, end - 3);
-        }
-
-        return copy;
-    }
 }
