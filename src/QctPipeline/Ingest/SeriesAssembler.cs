@@ -113,15 +113,11 @@ public static class SeriesAssembler
         }
 
         var (unique, conflict) = DuplicateInstances.KeepOnce(frames, warnings);
-        if (conflict is not null)
-        {
-            yield return Candidate(seriesUid, part, metadata, frames, null, conflict, warnings);
-            yield break;
-        }
-
         frames = unique;
         first = frames[0];
-        var skip = ClassifyObject(first, frames.Count, options) ?? (lost.Count > 0 ? GapLeftByLostFrames(frames, lost.Count, options) : null);
+
+        // What the object is comes first: an MR or a localizer is skipped as such, whatever its files repeat.
+        var skip = ClassifyObject(first, frames.Count, options) ?? conflict ?? (lost.Count > 0 ? GapLeftByLostFrames(frames, lost.Count, options) : null);
         if (skip is null && IsSecondary(first))
         {
             warnings.Add($"ImageType {string.Join('\\', first.ImageType)} marks the series SECONDARY (a reconstruction or reformat; TCIA and many PACS mark axial series so): used only when no primary series qualifies");

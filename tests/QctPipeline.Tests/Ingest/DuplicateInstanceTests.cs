@@ -45,6 +45,17 @@ public sealed class DuplicateInstanceTests : IDisposable
         Assert.Contains(copy, refused.SkipReason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void What_a_series_is_comes_before_its_repeated_instances()
+    {
+        // dcm2niix's 12-bit set: MR files, two of them one SOP instance with different pixel formats. It is skipped
+        // for being MR, the reason a reader needs, not for the repeat.
+        var survey = DicomIngest.Survey(RealData.Path("dcm-qa-12bit", "In"), options);
+
+        var series = Assert.Single(survey.Series);
+        Assert.StartsWith("modality MR is not CT", series.SkipReason, StringComparison.Ordinal);
+    }
+
     private (string Original, string Copy) CopyLidcWithASecondCopyOfSlice(int index)
     {
         var files = Directory.GetFiles(RealData.Path("lidc-0001-chest-ct", "dicom")).Order(StringComparer.Ordinal).ToArray();
