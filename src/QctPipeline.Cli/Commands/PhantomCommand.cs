@@ -38,6 +38,10 @@ internal static class PhantomCommand
         var orientation = new Option<string>("--orientation") { Description = "HFS|FFS|HFP (prone).", DefaultValueFactory = _ => "HFS" };
         var tableHeight = new Option<double?>("--table-height") { Description = "Table top below the isocentre, mm (default: patient centred)." };
         var phantom = new Option<CalibrationPhantomKind>("--calibration-phantom") { Description = "none|mindways|qrm3|qrm6|bmas.", DefaultValueFactory = _ => defaults.CalibrationPhantom };
+        var phantomPlacement = new Option<CalibrationPhantomPlacement>("--phantom-placement") { Description = "under (the patient lies on it) | beside (on the table next to the trunk).", DefaultValueFactory = _ => defaults.CalibrationPhantomPlacement };
+        var phantomShift = new Option<double>("--phantom-shift") { Description = "Lateral offset of the calibration phantom, mm towards patient left (large values push rods out of the field of view)." };
+        var phantomRotation = new Option<double>("--phantom-rotation") { Description = "In-plane rotation of the calibration phantom, degrees." };
+        var phantomTilt = new Option<double>("--phantom-tilt") { Description = "Yaw of the calibration phantom on the table, degrees (rods cross the slices obliquely)." };
         var ribs = new Option<int>("--rib-pairs") { Description = "11, 12 or 13 (transitional anatomy).", DefaultValueFactory = _ => defaults.RibPairs };
         var lumbar = new Option<int>("--lumbar") { Description = "4, 5 or 6 lumbar vertebrae.", DefaultValueFactory = _ => defaults.LumbarVertebrae };
         var lowestRib = new Option<double?>("--lowest-rib") { Description = "Length of the lowest rib pair relative to a normal 12th rib." };
@@ -72,7 +76,7 @@ internal static class PhantomCommand
         foreach (var option in new Option[]
                  {
                      output, seed, patient, patientName, sex, birthDate, studyDate, timepoints, l1Bmd, marrowFat, kvp, contrast, noise, kernel, matrix,
-                     pixelSpacing, fov, scanFov, thickness, spacing, from, to, tilt, orientation, tableHeight, phantom, ribs, lumbar, lowestRib, trunkWidth,
+                     pixelSpacing, fov, scanFov, thickness, spacing, from, to, tilt, orientation, tableHeight, phantom, phantomPlacement, phantomShift, phantomRotation, phantomTilt, ribs, lumbar, lowestRib, trunkWidth,
                      fat, lordosis, kyphosis, scoliosis, fracture, wedge, wedgeLoss, vertebralSize, concavity, arms, degeneration, degenerativeFeatures, lesion, lesionLevel, lesionDiameter, screws, shift, rotation, subSlices, beamHardening, deflate, format,
                      gridSpacing, cases, preview,
                  })
@@ -116,6 +120,10 @@ internal static class PhantomCommand
                 Orientation = position,
                 TableHeightMm = parsed.GetValue(tableHeight),
                 CalibrationPhantom = parsed.GetValue(phantom),
+                CalibrationPhantomPlacement = parsed.GetValue(phantomPlacement),
+                CalibrationPhantomShiftMm = parsed.GetValue(phantomShift),
+                CalibrationPhantomRotationDegrees = parsed.GetValue(phantomRotation),
+                CalibrationPhantomTiltDegrees = parsed.GetValue(phantomTilt),
                 RibPairs = parsed.GetValue(ribs),
                 LumbarVertebrae = parsed.GetValue(lumbar),
                 LowestRibLengthFactor = parsed.GetValue(lowestRib),

@@ -9,6 +9,12 @@ public enum CalibrationPhantomKind
     Bmas,
 }
 
+public enum CalibrationPhantomPlacement
+{
+    Under,
+    Beside,
+}
+
 public enum ContrastPhase
 {
     None,
@@ -119,6 +125,18 @@ public sealed record PhantomOptions
     public double? TableHeightMm { get; init; }
 
     public CalibrationPhantomKind CalibrationPhantom { get; init; } = CalibrationPhantomKind.None;
+
+    /// <summary>Where the calibration phantom lies: under the patient (as phantoms are used) or on the table beside the trunk.</summary>
+    public CalibrationPhantomPlacement CalibrationPhantomPlacement { get; init; } = CalibrationPhantomPlacement.Under;
+
+    /// <summary>Lateral offset (mm, towards patient left) of the phantom's centre from where the placement puts it; a large one pushes rods out of the field of view.</summary>
+    public double CalibrationPhantomShiftMm { get; init; }
+
+    /// <summary>In-plane rotation (degrees) of the phantom about the table axis: a phantom propped up on one side or rolled in its cushion.</summary>
+    public double CalibrationPhantomRotationDegrees { get; init; }
+
+    /// <summary>Yaw (degrees) of the phantom on the table: its rods cross the slices obliquely and drift sideways along z.</summary>
+    public double CalibrationPhantomTiltDegrees { get; init; }
 
     /// <summary>Rib-bearing (thoracic) vertebrae: 11, 12 or 13.</summary>
     public int RibPairs { get; init; } = 12;

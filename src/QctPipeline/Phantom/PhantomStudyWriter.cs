@@ -292,7 +292,7 @@ public static class PhantomStudyWriter
             Levels = levels,
             CalibrationPhantom = options.CalibrationPhantom == CalibrationPhantomKind.None
                 ? null
-                : new CalibrationPhantomTruth(options.CalibrationPhantom, "Rods run along z through the whole series; centres are LPS x, y (mm); ExpectedHu is noise-free, before the beam-hardening error BeamHardeningHu.", LevelTruths.RodsWithBeamHardening(study),
+                : new CalibrationPhantomTruth(options.CalibrationPhantom, "Rods run through the whole series (along z unless the options yaw the phantom); centres are LPS x, y (mm) where a rod crosses the series' middle slice; ExpectedHu is noise-free, before the beam-hardening error BeamHardeningHu.", LevelTruths.RodsWithBeamHardening(study),
                     options.CalibrationPhantom == CalibrationPhantomKind.Mindways ? haInWater : haInResin),
             Lesion = anatomy.LesionCentre is { } lesion
                 ? new LesionTruth(options.Lesion, options.LesionLevel, options.LesionDiameterMm, TruthVectors.Of(setup.ToPatient(lesion)))

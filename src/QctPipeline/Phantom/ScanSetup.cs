@@ -20,6 +20,9 @@ public sealed class ScanSetup
 {
     private const float PadThicknessMm = 5;
     private const float TableThicknessMm = 55;
+
+    /// <summary>Half the length of the phantom and its rods: longer than any series, short enough that a yawed rod's bounds stay small.</summary>
+    private const float RodHalfLengthMm = 1000;
     private readonly List<PaintOperation> scannerOperations = [];
     private readonly List<CalibrationRod> rods = [];
     private readonly Quaternion inverseRotation;
@@ -38,25 +41,24 @@ public sealed class ScanSetup
         Supine = options.Orientation != PatientOrientation.HeadFirstProne;
         var down = Supine ? 1f : -1f;
         var phantomHeight = PhantomHeight(options.CalibrationPhantom);
+
+        // A phantom beside the trunk leaves the patient on the pad; one under it lifts the patient by its height.
+        var liftHeight = options.CalibrationPhantomPlacement == CalibrationPhantomPlacement.Beside ? 0 : phantomHeight;
         var contactY = anatomy.TableContactY(Supine);
         float translationY;
         if (options.TableHeightMm is { } tableHeight)
         {
-            translationY = down * (float)tableHeight - down * (PadThicknessMm + phantomHeight) - contactY;
+            translationY = down * (float)tableHeight - down * (PadThicknessMm + liftHeight) - contactY;
             TableHeightMm = tableHeight;
         }
         else
         {
             translationY = -anatomy.OuterAtL1.CentreY;
-            TableHeightMm = Math.Round(down * (translationY + contactY) + PadThicknessMm + phantomHeight, 1);
+            TableHeightMm = Math.Round(down * (translationY + contactY) + PadThicknessMm + liftHeight, 1);
         }
 
         Translation = new Vector3(shiftX, translationY, -320 + shiftZ);
         inverseRotation = Quaternion.Conjugate(Rotation);
-
-        var tableTop = down * (float)TableHeightMm;
-        BuildTable(tableTop, down, physics);
-        BuildCalibrationPhantom(options.CalibrationPhantom, tableTop - down * PadThicknessMm, down, phantomHeight, physics, random);
 
         // Slice geometry.
         PixelSpacing = options.ResolvedPixelSpacingMm;
@@ -86,6 +88,16 @@ public sealed class ScanSetup
             RowDirection,
             ColumnDirection,
             TableDirection);
+
+        var tableTop = down * (float)TableHeightMm;
+        BuildTable(tableTop, down, physics);
+        var placement = new PhantomPlacement(
+            tableTop - down * PadThicknessMm,
+            down,
+            phantomHeight,
+            (float)SliceCentres.Average(),
+            options.CalibrationPhantomPlacement == CalibrationPhantomPlacement.Beside ? anatomy.OuterAtL1.HalfWidth : null);
+        BuildCalibrationPhantom(options, placement, physics, random);
     }
 
     /// <summary>Anatomy → patient: p = Rotation(a) + Translation.</summary>
@@ -147,8 +159,9 @@ public sealed class ScanSetup
         scannerOperations.Add(new PaintOperation("pad", pad, Fill.Uniform(physics.Hu(MaterialLibrary.Foam, 0.12), TissueClass.Equipment), ShapeSpace.Scanner));
     }
 
-    private void BuildCalibrationPhantom(CalibrationPhantomKind kind, float supportY, float down, float height, CtNumberModel physics, PhantomRandom random)
+    private void BuildCalibrationPhantom(PhantomOptions options, PhantomPlacement placement, CtNumberModel physics, PhantomRandom random)
     {
+        var kind = options.CalibrationPhantom;
         if (kind == CalibrationPhantomKind.None)
         {
             return;
@@ -170,11 +183,36 @@ public sealed class ScanSetup
             CalibrationPhantomKind.Qrm6 => (38f, 8f),
             _ => (45f, 7.5f),
         };
-        var centreX = (float)random.Normal(0, 6);
-        var centreY = supportY - down * height / 2;
+
+        // Drawn even when placed explicitly, so the placement options never shift the draws that follow.
+        var jitterX = (float)random.Normal(0, 6);
         var halfWidth = pitch * set.Length / 2 + 12;
+        var height = placement.Height;
+        var roll = (float)(options.CalibrationPhantomRotationDegrees * Math.PI / 180);
+        var yaw = (float)(options.CalibrationPhantomTiltDegrees * Math.PI / 180);
+        float centreX, centreY;
+        if (placement.TrunkHalfWidth is { } trunk)
+        {
+            // Beside the trunk there is no room to lie flat in a usual field of view: the phantom stands on its long
+            // edge on the pad, rods in a column, a hand's breadth from the patient's left flank.
+            roll += MathF.PI / 2;
+            var halfAcross = halfWidth * MathF.Abs(MathF.Cos(roll)) + height / 2 * MathF.Abs(MathF.Sin(roll));
+            var halfUp = halfWidth * MathF.Abs(MathF.Sin(roll)) + height / 2 * MathF.Abs(MathF.Cos(roll));
+            centreX = trunk + halfAcross + 10 + (float)options.CalibrationPhantomShiftMm;
+            centreY = placement.SupportY - placement.Down * halfUp;
+        }
+        else
+        {
+            // Under the patient, turned in the plane, the phantom still touches the patient with its highest corner.
+            var reach = halfWidth * MathF.Abs(MathF.Sin(roll)) + height / 2 * MathF.Cos(roll);
+            centreX = jitterX + (float)options.CalibrationPhantomShiftMm;
+            centreY = placement.SupportY - placement.Down * height + placement.Down * reach;
+        }
+
+        var frame = Frame.Axial(new Vector3(centreX, centreY, placement.MiddleZ))
+            .Rotated(Quaternion.CreateFromAxisAngle(Vector3.UnitY, yaw) * Quaternion.CreateFromAxisAngle(Vector3.UnitZ, roll));
         var resinHu = physics.Hu(MaterialLibrary.SolidWater);
-        scannerOperations.Add(new PaintOperation($"{kind} phantom body", new RoundedBox(Frame.Axial(new Vector3(centreX, centreY, 0)), new Vector3(halfWidth, height / 2, 4000), 6),
+        scannerOperations.Add(new PaintOperation($"{kind} phantom body", new RoundedBox(frame, new Vector3(halfWidth, height / 2, RodHalfLengthMm), 6),
             Fill.Uniform(resinHu, TissueClass.Equipment), ShapeSpace.Scanner));
 
         var haLine = physics.MineralInBase(MaterialLibrary.Hydroxyapatite, MaterialLibrary.SolidWater);
@@ -182,13 +220,20 @@ public sealed class ScanSetup
         for (var index = 0; index < set.Length; index++)
         {
             var (name, value, water) = set[index];
-            var x = centreX + (index - (set.Length - 1) / 2f) * pitch;
+            var local = (index - (set.Length - 1) / 2f) * pitch;
+
+            // The rod's centre where it crosses the series' middle slice (truth is stated there; a yawed rod drifts along z).
+            var centre = frame.ToWorld(new Vector3(local, 0, 0));
+            centre -= frame.AxisZ * ((centre.Z - placement.MiddleZ) / frame.AxisZ.Z);
             var hu = water is { } w ? MindwaysRodHu(value, w, haInWater) : haLine.HuAt(value);
-            rods.Add(new CalibrationRod(name, water is null ? "HA" : "K2HPO4", value, water, x, centreY, radius, hu));
-            scannerOperations.Add(new PaintOperation($"rod {name}", new EllipticCylinder(Frame.Axial(new Vector3(x, centreY, 0)), radius, radius, 4000),
+            rods.Add(new CalibrationRod(name, water is null ? "HA" : "K2HPO4", value, water, centre.X, centre.Y, radius, hu));
+            scannerOperations.Add(new PaintOperation($"rod {name}", new EllipticCylinder(frame with { Origin = centre }, radius, radius, RodHalfLengthMm),
                 Fill.Uniform(hu, TissueClass.Equipment), ShapeSpace.Scanner));
         }
     }
+
+    /// <summary>Where the phantom rests: the pad's top (y), which way is down, its height, the series' middle z, and the trunk's half width when it lies beside the patient.</summary>
+    private readonly record struct PhantomPlacement(float SupportY, float Down, float Height, float MiddleZ, float? TrunkHalfWidth);
 
     /// <summary>
     /// A Mindways rod's HU from the equivalences that define it rather than from a literal K₂HPO₄-in-water mixture.
