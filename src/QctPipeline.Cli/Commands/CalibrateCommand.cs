@@ -26,7 +26,7 @@ internal static class CalibrateCommand
             }
 
             var loaded = DicomIngest.Load(selected, options);
-            var calibration = PhantomCalibrator.Calibrate(loaded.Volume, new CalibrationOptions());
+            var calibration = PhantomCalibrator.Calibrate(loaded.Volume, selected.Metadata.Kvp, new CalibrationOptions());
             Console.WriteLine(Describe(calibration));
             if (!calibration.HasLine)
             {
@@ -51,7 +51,7 @@ internal static class CalibrateCommand
         {
             lines.Add(Invariant($"{calibration.Method.ToString().ToLowerInvariant()} calibration ({calibration.Reference}): HU = {calibration.InterceptHu:0.00} + {calibration.SlopeHuPerMgPerCm3:0.0000} × ρ (mg/cm³ HA), r {calibration.R:0.00000}"));
             lines.AddRange(calibration.Points.Select(point => Invariant(
-                $"  {point.Name,-6} {point.NominalDensity,8:0.00} {point.NominalMaterial,-7} ({point.KnownDensityMgPerCm3,7:0.0} HA)  measured {point.MeasuredHu,8:0.0} HU  fitted {point.FittedHu,8:0.0}  residual {point.ResidualHu,5:+0.0;-0.0}  ROI {point.RoiAreaMm2:0} mm² × {point.Slices} slices")));
+                $"  {point.Name,-6} {point.NominalDensity,8:0.00} {point.NominalMaterial,-7} ({point.KnownDensityMgPerCm3,7:0.0} HA)  measured {point.MeasuredHu,8:0.0} HU  fitted {point.FittedHu,8:0.0}  residual {point.ResidualHu,5:+0.0;-0.0;0.0}  ROI {point.RoiAreaMm2:0} mm² × {point.Slices} slices")));
         }
 
         lines.AddRange(calibration.Warnings.Select(warning => $"  warning: {warning}"));

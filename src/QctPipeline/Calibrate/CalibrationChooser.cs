@@ -31,7 +31,7 @@ public static class CalibrationChooser
         {
             var calibration = method switch
             {
-                CalibrationMethod.Phantom => PhantomCalibrator.Calibrate(volume, options),
+                CalibrationMethod.Phantom => PhantomCalibrator.Calibrate(volume, metadata.Kvp, options),
                 CalibrationMethod.Async => FromFiles(metadata, options),
                 _ => tissues is null
                     ? Calibration.None("internal calibration needs the L1 centroid", [])

@@ -3,72 +3,45 @@ using QctPipeline.Domain;
 
 namespace QctPipeline.Calibrate;
 
-/// <summary>A phantom found in the image: its kind, rod centres (voxel i, j; rods run along k) and why it was chosen.</summary>
-public sealed record PhantomDetection(PhantomDescription Phantom, IReadOnlyList<(double I, double J)> RodCentres, double FitR, string Evidence);
-
 /// <summary>
-/// Synchronous calibration: finds a calibration phantom in the scan without being told where or which, measures its
-/// rods and fits HU = β + σ·ρ.
-/// <para>
-/// Detection works on the mean of up to <see cref="DetectionSlices"/> slices spread over the series (rods run along
-/// the table, anatomy does not, and averaging lowers noise). For each known phantom every pixel is tried as the first
-/// rod of a row along the image's row direction at the phantom's pitch; a row qualifies when each rod's centre and
-/// the ring around it are uniform, the rings agree (one resin body), at least all but one rod stand out from the
-/// ring (an HA0 rod matches its resin) and the rod HU are linear in the known densities (r ≥ 0.9, either direction).
-/// The phantom with most rods wins, then the better r; the most uniform row of that phantom gives the centres.
-/// </para>
+/// Synchronous calibration: finds a calibration phantom in the scan (<see cref="PhantomFinder"/>), measures its rods in
+/// every slice where it lies and fits HU = β + σ·ρ.
 /// </summary>
 public static class PhantomCalibrator
 {
-    private const int DetectionSlices = 24;
-
-    /// <summary>Largest SD (HU) inside a rod or its ring in the averaged image: noise of a few HU after averaging, far below anatomy's.</summary>
-    private const double UniformSdLimitHu = 20;
-
-    /// <summary>Largest spread (HU) between the rings of one phantom's rods (they sit in one body).</summary>
-    private const double RingAgreementHu = 20;
-
-    /// <summary>
-    /// The point spread function's tail carries a few per cent of a dense rod's contrast past its edge: ring limits
-    /// grow by this fraction of the rod-to-ring difference.
-    /// </summary>
-    private const double BlurAllowance = 0.04;
-
     /// <summary>The ring around a rod starts this far (mm) outside its edge, past most of the blur.</summary>
     private const double RingGapMm = 3;
 
-    /// <summary>Smallest rod-to-ring difference (HU) that counts as a visible rod.</summary>
-    private const double RodContrastHu = 15;
-
-    private const double DetectionMinimumR = 0.9;
-
-    /// <summary>A slice is measured only where its ring HU is within this of the averaged image's (the phantom may be shorter than the scan).</summary>
+    /// <summary>A slice is measured only where its ring HU is within this of the detection slab's (the phantom may be shorter than the scan).</summary>
     private const double SliceRingToleranceHu = 30;
 
-    /// <summary>Searches the volume for every known phantom; null with the reason when none qualifies.</summary>
-    public static (PhantomDetection? Detection, string Reason) Find(CtVolume volume)
-    {
-        var geometry = volume.Geometry;
-        var mean = MeanImage(volume, VolumeSampling.SpreadSlices(geometry.SizeZ, DetectionSlices));
-        var candidates = PhantomCatalog.All
-            .Select(phantom => BestRow(mean, geometry, phantom))
-            .OfType<PhantomDetection>()
-            .OrderByDescending(found => found.Phantom.Rods.Count)
-            .ThenByDescending(found => found.FitR)
-            .ToList();
-        return candidates.Count == 0
-            ? (null, "no calibration phantom found: no row of uniform rods at the pitch of Mindways Model 3, QRM-BDC 3/6-rod or B-MAS 200")
-            : (candidates[0], candidates[0].Evidence);
-    }
+    /// <summary>Slabs this far (mm) above and below the detection slab re-find the rods, so a phantom yawed on the table is followed along z.</summary>
+    private const double DriftProbeMm = 60;
+
+    private const double ProbeSlabHalfMm = 5;
+
+    /// <summary>Drift (mm per 100 mm along z) worth a warning: a rod then leaves its ROI within the series unless followed.</summary>
+    private const double DriftWarningMmPer100Mm = 0.5;
+
+    /// <summary>A rod re-found further (mm) than this from where it was is not the same rod: no drift is taken from that slab.</summary>
+    private const double DriftSearchMm = 5;
+
+    /// <summary>Rods re-found in a probe slab needed before its drift counts.</summary>
+    private const int MinimumRodsFollowed = 3;
+
+
+    /// <summary>Half the slab (mm) whose median gives the rings' reference HU.</summary>
+    private const double ReferenceSlabHalfMm = 20;
 
     /// <summary>Finds and fits; a method-None calibration says why when there is no phantom or Ogo's rule rejects the fit.</summary>
-    public static Calibration Calibrate(CtVolume volume, CalibrationOptions options)
+    /// <param name="kvp">The series' tube voltage when stated (helps tell phantoms apart).</param>
+    public static Calibration Calibrate(CtVolume volume, double? kvp, CalibrationOptions options)
     {
-        var (detection, reason) = Find(volume);
+        var (detection, reason) = PhantomFinder.Find(volume, kvp);
         return detection is null ? Calibration.None(reason, []) : Fit(volume, detection, options);
     }
 
-    /// <summary>Measures each rod in every slice where the phantom is present (median of slice means) and fits the line.</summary>
+    /// <summary>Measures each rod in view in every slice where the phantom lies (median of slice means) and fits the line.</summary>
     public static Calibration Fit(CtVolume volume, PhantomDetection detection, CalibrationOptions options)
     {
         var geometry = volume.Geometry;
@@ -76,40 +49,43 @@ public static class PhantomCalibrator
         var (pixelX, pixelY) = (geometry.Spacing.X, geometry.Spacing.Y);
         var roi = VolumeSampling.Disc(options.RodRoiFraction * phantom.RodRadiusMm, pixelX, pixelY);
         var ring = VolumeSampling.Ring(phantom.RodRadiusMm + RingGapMm, phantom.RodRadiusMm + RingGapMm + 2, pixelX, pixelY);
-        var centres = detection.RodCentres.Select(c => ((int)Math.Round(c.I), (int)Math.Round(c.J))).ToArray();
-        var averaged = MeanImage(volume, VolumeSampling.SpreadSlices(geometry.SizeZ, DetectionSlices));
-        var ringReference = centres.Select(c => VolumeSampling.Stats(averaged, geometry.SizeX, geometry.SizeY, c.Item1, c.Item2, ring)!.Value.Mean).Average();
+        var inView = Enumerable.Range(0, phantom.Rods.Count).Where(index => detection.RodCentres[index] is not null).ToArray();
+        var centres = inView.Select(index => detection.RodCentres[index]!.Value).ToArray();
+        var drift = Drift(volume, detection, centres);
+        var middle = PhantomFinder.MedianImage(volume, [.. VolumeSampling.SlabAround(geometry, detection.Slice, ReferenceSlabHalfMm)]);
+        var ringReference = RingMean(middle, geometry, centres, ring);
 
         var perRod = centres.Select(_ => new List<double>()).ToArray();
         for (var k = 0; k < geometry.SizeZ; k++)
         {
+            var shift = (k - detection.Slice) * geometry.Spacing.Z;
+            var here = centres.Select(c => (c.I + drift.I * shift, c.J + drift.J * shift)).ToArray();
             var slice = volume.Slice(k);
-            var rings = 0.0;
-            foreach (var (i, j) in centres)
-            {
-                rings += VolumeSampling.Stats(slice, geometry.SizeX, geometry.SizeY, i, j, ring)!.Value.Mean / centres.Length;
-            }
-
-            if (Math.Abs(rings - ringReference) > SliceRingToleranceHu)
+            if (RingMean(slice, geometry, here, ring) is not { } rings || ringReference is not { } reference || Math.Abs(rings - reference) > SliceRingToleranceHu)
             {
                 continue;
             }
 
-            for (var rod = 0; rod < centres.Length; rod++)
+            for (var rod = 0; rod < here.Length; rod++)
             {
-                perRod[rod].Add(VolumeSampling.Stats(slice, geometry.SizeX, geometry.SizeY, centres[rod].Item1, centres[rod].Item2, roi)!.Value.Mean);
+                var (i, j) = ((int)Math.Round(here[rod].Item1), (int)Math.Round(here[rod].Item2));
+                if (VolumeSampling.Stats(slice, geometry.SizeX, geometry.SizeY, i, j, roi) is { } stats)
+                {
+                    perRod[rod].Add(stats.Mean);
+                }
             }
         }
 
         var warnings = new List<string>();
-        if (perRod[0].Count == 0)
+        if (perRod.Any(values => values.Count == 0))
         {
             return Calibration.None($"{phantom.DisplayName} found but no slice shows all its rods cleanly", warnings);
         }
 
         var measured = perRod.Select(Statistics.Median).ToArray();
-        var (intercept, slope, fit, fittedRodHu) = FitLine(phantom, measured);
-        var points = phantom.Rods.Select((rod, index) => new CalibrationPoint(
+        var rods = inView.Select(index => phantom.Rods[index]).ToArray();
+        var (intercept, slope, fit, fittedRodHu) = FitLine(phantom, rods, measured);
+        var points = rods.Select((rod, index) => new CalibrationPoint(
             rod.Name,
             phantom.IsMindways ? PhantomCatalog.HaFromK2Hpo4(rod.NominalDensity) : rod.NominalDensity,
             phantom.Material,
@@ -120,7 +96,19 @@ public static class PhantomCalibrator
             (long)roi.Length * perRod[index].Count,
             perRod[index].Count)).ToList();
 
-        warnings.Add(Invariant($"{phantom.DisplayName} found automatically ({detection.Evidence}); rods measured in a central ROI of {options.RodRoiFraction:0.##} × the rod radius, median over {perRod[0].Count} slices"));
+        warnings.Add(Invariant($"{phantom.DisplayName} found automatically ({detection.Evidence}); rods measured in a central ROI of {options.RodRoiFraction:0.##} × the rod radius, median over {SliceCounts(perRod)} slices"));
+        var driftMm = Math.Sqrt(Math.Pow(drift.I * pixelX, 2) + Math.Pow(drift.J * pixelY, 2));
+        if (driftMm * 100 >= DriftWarningMmPer100Mm)
+        {
+            warnings.Add(Invariant($"the phantom's rods are not parallel to the table: they drift {driftMm * 100:0.#} mm per 100 mm along z, followed slice by slice"));
+        }
+
+        if (inView.Length < phantom.Rods.Count)
+        {
+            var missing = phantom.Rods.Where((_, index) => detection.RodCentres[index] is null).Select(rod => rod.Name);
+            warnings.Add(Invariant($"{phantom.DisplayName} partly outside the field of view: rod {string.Join(", ", missing)} not measured, line fitted on {inView.Length} of {phantom.Rods.Count} rods"));
+        }
+
         if (phantom.IsMindways)
         {
             warnings.Add("Mindways K2HPO4 line converted to HA with HA = 1.15 × K2HPO4 − 7.32 (Faulkner 1993)");
@@ -140,153 +128,78 @@ public static class PhantomCalibrator
     }
 
     /// <summary>
+    /// Rod centre drift (voxels per mm along z): the rods re-found in the median of slabs <see cref="DriftProbeMm"/> above
+    /// and below, each the centroid of its rod's bright (or dark) core near where it was; zero when neither slab shows them.
+    /// </summary>
+    private static (double I, double J) Drift(CtVolume volume, PhantomDetection detection, (double I, double J)[] centres)
+    {
+        var geometry = volume.Geometry;
+        // Probes as far out as the series allows, up to DriftProbeMm, keeping their own 5 mm slab inside it.
+        var room = Math.Min(detection.Slice, geometry.SizeZ - 1 - detection.Slice) * geometry.Spacing.Z - ProbeSlabHalfMm;
+        var reach = (int)Math.Round(Math.Min(DriftProbeMm, room) / geometry.Spacing.Z);
+        var radius = detection.Phantom.RodRadiusMm;
+        var slopes = new List<(double I, double J)>();
+        foreach (var probe in new[] { detection.Slice - reach, detection.Slice + reach })
+        {
+            if (reach <= 0)
+            {
+                continue;
+            }
+
+            var image = PhantomFinder.MedianImage(volume, [.. VolumeSampling.SlabAround(geometry, probe, ProbeSlabHalfMm)]);
+            var refound = centres.Zip(centres.Select(c => PhantomFinder.Recentre(image, geometry, c, radius, DriftSearchMm)))
+                .Where(pair => pair.Second is not null)
+                .Select(pair => (I: pair.Second!.Value.I - pair.First.I, J: pair.Second!.Value.J - pair.First.J))
+                .ToList();
+            if (refound.Count >= MinimumRodsFollowed)
+            {
+                var dz = (probe - detection.Slice) * geometry.Spacing.Z;
+                slopes.Add((Statistics.Median([.. refound.Select(m => m.I)]) / dz, Statistics.Median([.. refound.Select(m => m.J)]) / dz));
+            }
+        }
+
+        return slopes.Count == 0 ? (0, 0) : (slopes.Average(s => s.I), slopes.Average(s => s.J));
+    }
+
+    private static string SliceCounts(List<double>[] perRod) =>
+        perRod.Min(values => values.Count) == perRod.Max(values => values.Count)
+            ? Invariant($"{perRod[0].Count}")
+            : Invariant($"{perRod.Min(values => values.Count)}–{perRod.Max(values => values.Count)}");
+
+    private static double? RingMean(ReadOnlySpan<float> slice, VolumeGeometry geometry, (double I, double J)[] centres, (int Di, int Dj)[] ring)
+    {
+        var sum = 0.0;
+        foreach (var (i, j) in centres)
+        {
+            if (VolumeSampling.Stats(slice, geometry.SizeX, geometry.SizeY, (int)Math.Round(i), (int)Math.Round(j), ring) is not { } stats)
+            {
+                return null;
+            }
+
+            sum += stats.Mean;
+        }
+
+        return sum / centres.Length;
+    }
+
+    /// <summary>
     /// HA phantoms: least squares of HU on HA density. Mindways: its own recipe — regress (HU − water-equivalent
     /// density) on K₂HPO₄, σ = slope − 0.2174, β = intercept + 999.6 — then the K₂HPO₄ line expressed in HA.
     /// Returns the HA line, the regression (for r) and each rod's HU as the regression predicts it.
     /// </summary>
-    private static (double Intercept, double Slope, LinearFit Fit, double[] FittedRodHu) FitLine(PhantomDescription phantom, double[] measuredHu)
+    private static (double Intercept, double Slope, LinearFit Fit, double[] FittedRodHu) FitLine(PhantomDescription phantom, PhantomRod[] rods, double[] measuredHu)
     {
-        var nominal = phantom.Rods.Select(rod => rod.NominalDensity).ToArray();
+        var nominal = rods.Select(rod => rod.NominalDensity).ToArray();
         if (!phantom.IsMindways)
         {
             var haFit = LinearFit.Of(nominal, measuredHu);
             return (haFit.Intercept, haFit.Slope, haFit, [.. nominal.Select(haFit.At)]);
         }
 
-        var water = phantom.Rods.Select(rod => rod.WaterEquivalentMgPerCm3 ?? 1000).ToArray();
+        var water = rods.Select(rod => rod.WaterEquivalentMgPerCm3 ?? 1000).ToArray();
         var fit = LinearFit.Of(nominal, [.. measuredHu.Select((hu, index) => hu - water[index])]);
-        var k2Hpo4Slope = fit.Slope - PhantomCatalog.MindwaysSlopeCorrection;
-        var k2Hpo4Intercept = fit.Intercept + PhantomCatalog.MindwaysInterceptCorrection;
-
-        // HU = β_K + σ_K·K with K = (HA − offset) / 1.15.
-        var slope = k2Hpo4Slope / PhantomCatalog.HaPerK2Hpo4;
-        var intercept = k2Hpo4Intercept - slope * PhantomCatalog.HaOffsetFromK2Hpo4;
+        var (intercept, slope) = PhantomFinder.HaLine(phantom, fit);
         return (intercept, slope, fit, [.. nominal.Select((k, index) => water[index] + fit.At(k))]);
-    }
-
-    private static PhantomDetection? BestRow(float[] mean, VolumeGeometry geometry, PhantomDescription phantom)
-    {
-        var (sizeX, sizeY) = (geometry.SizeX, geometry.SizeY);
-        var (pixelX, pixelY) = (geometry.Spacing.X, geometry.Spacing.Y);
-        var inner = VolumeSampling.Disc(0.5 * phantom.RodRadiusMm, pixelX, pixelY);
-        var ring = VolumeSampling.Ring(phantom.RodRadiusMm + RingGapMm, phantom.RodRadiusMm + RingGapMm + 2, pixelX, pixelY);
-        var innerStats = PixelStats(mean, sizeX, sizeY, inner);
-        var ringStats = PixelStats(mean, sizeX, sizeY, ring);
-        var count = phantom.Rods.Count;
-        var pitch = phantom.RodPitchMm / pixelX;
-        var nominal = phantom.Rods.Select(rod => rod.NominalDensity).ToArray();
-        var water = phantom.Rods.Select(rod => rod.WaterEquivalentMgPerCm3 ?? 0).ToArray();
-        var span = (int)Math.Round(pitch * (count - 1));
-        (double Score, int X0, int Y, double R)? best = null;
-        var rodHu = new double[count];
-        for (var y = 0; y < sizeY; y++)
-        {
-            for (var x0 = 0; x0 + span < sizeX; x0++)
-            {
-                if (RowScore(x0, y) is not { } score)
-                {
-                    continue;
-                }
-
-                var r = DirectionFreeR(nominal, water, rodHu, phantom.IsMindways);
-                if (r >= DetectionMinimumR && (best is null || score < best.Value.Score))
-                {
-                    best = (score, x0, y, r);
-                }
-            }
-        }
-
-        if (best is not { } found)
-        {
-            return null;
-        }
-
-        var centres = Enumerable.Range(0, count).Select(index => ((double)found.X0 + Math.Round(index * pitch), (double)found.Y)).ToList();
-        var reversed = IsReversed(found.X0, found.Y);
-        if (reversed)
-        {
-            centres.Reverse();
-        }
-
-        var centre = geometry.VoxelToPatient(centres.Average(c => c.Item1), found.Y, geometry.SizeZ / 2.0);
-        var evidence = Invariant($"{count} uniform rods at {phantom.RodPitchMm:0} mm pitch centred at LPS x {centre.X:0.#}, y {centre.Y:0.#} mm, rod HU linear in density with r {found.R:0.####}{(reversed ? ", rods in reverse order" : "")}");
-        return new PhantomDetection(phantom, centres, found.R, evidence);
-
-        double? RowScore(int x0, int y)
-        {
-            double score = 0, ringMin = double.MaxValue, ringMax = double.MinValue, largestContrast = 0;
-            var visible = 0;
-            for (var index = 0; index < count; index++)
-            {
-                var pixel = x0 + (int)Math.Round(index * pitch) + sizeX * y;
-                var (innerMean, innerSd) = innerStats[pixel];
-                var (ringMean, ringSd) = ringStats[pixel];
-                var contrast = Math.Abs(innerMean - ringMean);
-                if (!(innerSd < UniformSdLimitHu && ringSd < UniformSdLimitHu + BlurAllowance * contrast))
-                {
-                    return null;
-                }
-
-                ringMin = Math.Min(ringMin, ringMean);
-                ringMax = Math.Max(ringMax, ringMean);
-                largestContrast = Math.Max(largestContrast, contrast);
-                visible += contrast > RodContrastHu ? 1 : 0;
-                rodHu[index] = innerMean;
-                score += innerSd * innerSd + ringSd * ringSd;
-            }
-
-            return ringMax - ringMin <= RingAgreementHu + BlurAllowance * largestContrast && visible >= count - 1 ? score / count : null;
-        }
-
-        bool IsReversed(int x0, int y)
-        {
-            for (var index = 0; index < count; index++)
-            {
-                rodHu[index] = innerStats[x0 + (int)Math.Round(index * pitch) + sizeX * y].Mean;
-            }
-
-            return Regression(nominal, water, rodHu, phantom.IsMindways) < Regression(nominal, water, [.. rodHu.Reverse()], phantom.IsMindways);
-        }
-    }
-
-    private static double DirectionFreeR(double[] nominal, double[] water, double[] rodHu, bool mindways) =>
-        Math.Max(Regression(nominal, water, rodHu, mindways), Regression(nominal, water, [.. rodHu.Reverse()], mindways));
-
-    private static double Regression(double[] nominal, double[] water, double[] rodHu, bool mindways) =>
-        LinearFit.Of(nominal, mindways ? [.. rodHu.Select((hu, index) => hu - water[index])] : rodHu).R;
-
-    /// <summary>Mean and SD at every pixel over the offsets; NaN where the neighbourhood leaves the image or the pixel cannot be a rod.</summary>
-    private static (double Mean, double Sd)[] PixelStats(float[] image, int sizeX, int sizeY, (int Di, int Dj)[] offsets)
-    {
-        var stats = new (double Mean, double Sd)[image.Length];
-        Parallel.For(0, sizeY, y =>
-        {
-            for (var x = 0; x < sizeX; x++)
-            {
-                var value = image[x + sizeX * y];
-
-                // Rods and resin lie between about −100 and +1200 HU; skipping air, foam and dense bone saves most of the work.
-                stats[x + sizeX * y] = value is > -300 and < 2000 && VolumeSampling.Stats(image, sizeX, sizeY, x, y, offsets) is { } found
-                    ? found
-                    : (double.NaN, double.NaN);
-            }
-        });
-        return stats;
-    }
-
-    private static float[] MeanImage(CtVolume volume, int[] slices)
-    {
-        var mean = new float[volume.Geometry.SliceLength];
-        foreach (var k in slices)
-        {
-            var slice = volume.Slice(k);
-            for (var index = 0; index < mean.Length; index++)
-            {
-                mean[index] += slice[index] / slices.Length;
-            }
-        }
-
-        return mean;
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

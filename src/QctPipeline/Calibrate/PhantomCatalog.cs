@@ -14,8 +14,10 @@ public sealed record PhantomRod(string Name, double NominalDensity, double? Wate
 /// <summary>
 /// A calibration phantom as the detector and the fit know it. Rod densities are the manufacturers' published values
 /// (docs/qct-primer.md): Mindways Model 3 K₂HPO₄ rods A–E with their water-equivalent densities; QRM-BDC 3- and 6-rod
-/// and B-MAS 200 in HA. Rod pitch and radius are nominal geometry (not published in the primer): the detector finds
-/// a row of uniform rods at this pitch, so a phantom built differently needs its geometry here.
+/// and B-MAS 200 in HA. Rod pitch and radius are nominal geometry: the manufacturers' drawings were not among the
+/// references this project could reach, so these are assumptions, named as such in decision 0006. The finder
+/// (<see cref="PhantomFinder"/>) looks for a straight row of rods at this pitch (±3 mm), at any angle and cut by the
+/// field of view, so a phantom built differently needs its geometry here.
 /// </summary>
 public sealed record PhantomDescription(PhantomKind Kind, string DisplayName, string Material, IReadOnlyList<PhantomRod> Rods, double RodPitchMm, double RodRadiusMm)
 {

@@ -33,7 +33,7 @@ public sealed class PhantomCalibratorTests(ITestOutputHelper output)
             SliceSpacingMm = sliceMm,
         });
 
-        var calibration = PhantomCalibrator.Calibrate(volume, new CalibrationOptions());
+        var calibration = PhantomCalibrator.Calibrate(volume, kvp, new CalibrationOptions());
 
         Assert.True(calibration.HasLine, calibration.NoneReason);
         Assert.Equal(CalibrationMethod.Phantom, calibration.Method);
@@ -64,7 +64,7 @@ public sealed class PhantomCalibratorTests(ITestOutputHelper output)
     {
         var (volume, _, _) = CalibrationPhantoms.Generate(CalibrationPhantoms.Options);
 
-        var (detection, reason) = PhantomCalibrator.Find(volume);
+        var (detection, reason) = PhantomFinder.Find(volume, 120);
 
         Assert.Null(detection);
         Assert.Contains("no calibration phantom found", reason, StringComparison.Ordinal);
