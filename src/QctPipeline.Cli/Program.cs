@@ -11,6 +11,7 @@ root.Subcommands.Add(SegmentCommand.Create());
 root.Subcommands.Add(AnalyzeCommand.Create());
 root.Subcommands.Add(CalibrateCommand.Create());
 root.Subcommands.Add(EvalModelCommand.Create());
+root.Subcommands.Add(EvalPhantomCommand.Create());
 root.Subcommands.Add(EvalVbmdCommand.Create());
 root.Subcommands.Add(EvalRealCommand.Create());
 root.Subcommands.Add(HistoryCommand.Create());
