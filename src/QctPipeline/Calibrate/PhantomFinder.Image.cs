@@ -198,8 +198,11 @@ public static partial class PhantomFinder
         return sds.Length == 0 ? 0 : Statistics.Median(sds);
     }
 
-    /// <summary>Mean and SD at every pixel over the offsets; NaN where the neighbourhood leaves the image or the pixel cannot be a rod.</summary>
-    private static (double Mean, double Sd)[] PixelStats(float[] image, int sizeX, int sizeY, (int Di, int Dj)[] offsets)
+    /// <summary>
+    /// Mean and SD at every pixel over the offsets; NaN where the neighbourhood leaves the image, the pixel cannot be a
+    /// rod, or <paramref name="worthIt"/> (when given) says the pixel is already ruled out.
+    /// </summary>
+    private static (double Mean, double Sd)[] PixelStats(float[] image, int sizeX, int sizeY, (int Di, int Dj)[] offsets, Func<int, bool>? worthIt = null)
     {
         var stats = new (double Mean, double Sd)[image.Length];
         Parallel.For(0, sizeY, y =>
@@ -207,7 +210,8 @@ public static partial class PhantomFinder
             for (var x = 0; x < sizeX; x++)
             {
                 var value = image[x + sizeX * y];
-                stats[x + sizeX * y] = value is > (float)LowestRodHu and < (float)HighestRodHu && VolumeSampling.Stats(image, sizeX, sizeY, x, y, offsets) is { } found
+                stats[x + sizeX * y] = value is > (float)LowestRodHu and < (float)HighestRodHu && (worthIt is null || worthIt(x + sizeX * y))
+                    && VolumeSampling.Stats(image, sizeX, sizeY, x, y, offsets) is { } found
                     ? found
                     : (double.NaN, double.NaN);
             }

@@ -106,14 +106,12 @@ public static partial class PhantomFinder
         var slice = geometry.SizeZ / 2;
         var image = MedianImage(volume, VolumeSampling.SlabAround(geometry, slice, SlabHalfMm).ToArray());
         var (pixelX, pixelY) = (geometry.Spacing.X, geometry.Spacing.Y);
-        var ringOffsets = VolumeSampling.Ring(RingInnerMm, RingOuterMm, pixelX, pixelY);
-        var search = new SearchImage(
-            image,
-            geometry.SizeX,
-            geometry.SizeY,
-            PixelStats(image, geometry.SizeX, geometry.SizeY, VolumeSampling.Disc(InnerRadiusMm, pixelX, pixelY)),
-            PixelStats(image, geometry.SizeX, geometry.SizeY, ringOffsets));
-        var uniformLimit = Math.Max(UniformSdFloorHu, UniformSdNoiseFactor * NoiseEstimate(search.Inner));
+        var inner = PixelStats(image, geometry.SizeX, geometry.SizeY, VolumeSampling.Disc(InnerRadiusMm, pixelX, pixelY));
+        var uniformLimit = Math.Max(UniformSdFloorHu, UniformSdNoiseFactor * NoiseEstimate(inner));
+
+        // The ring (four times the disc's pixels) only where the disc is uniform: no other pixel can be a rod.
+        var ring = PixelStats(image, geometry.SizeX, geometry.SizeY, VolumeSampling.Ring(RingInnerMm, RingOuterMm, pixelX, pixelY), pixel => inner[pixel].Sd <= uniformLimit);
+        var search = new SearchImage(image, geometry.SizeX, geometry.SizeY, inner, ring);
         var blobs = Blobs(search, uniformLimit, pixelX, pixelY);
         var plausible = new LinePlausibility(kvp);
 
