@@ -30,8 +30,6 @@ public static class PhantomCalibrator
     private const int MinimumRodsFollowed = 3;
 
 
-    /// <summary>Half the slab (mm) whose median gives the rings' reference HU.</summary>
-    private const double ReferenceSlabHalfMm = 20;
 
     /// <summary>Finds and fits; a method-None calibration says why when there is no phantom or Ogo's rule rejects the fit.</summary>
     /// <param name="kvp">The series' tube voltage when stated (helps tell phantoms apart).</param>
@@ -52,8 +50,7 @@ public static class PhantomCalibrator
         var inView = Enumerable.Range(0, phantom.Rods.Count).Where(index => detection.RodCentres[index] is not null).ToArray();
         var centres = inView.Select(index => detection.RodCentres[index]!.Value).ToArray();
         var drift = Drift(volume, detection, centres);
-        var middle = PhantomFinder.MedianImage(volume, [.. VolumeSampling.SlabAround(geometry, detection.Slice, ReferenceSlabHalfMm)]);
-        var ringReference = RingMean(middle, geometry, centres, ring);
+        var ringReference = RingMean(detection.SlabMedian, geometry, centres, ring);
 
         var perRod = centres.Select(_ => new List<double>()).ToArray();
         for (var k = 0; k < geometry.SizeZ; k++)
@@ -190,16 +187,9 @@ public static class PhantomCalibrator
     private static (double Intercept, double Slope, LinearFit Fit, double[] FittedRodHu) FitLine(PhantomDescription phantom, PhantomRod[] rods, double[] measuredHu)
     {
         var nominal = rods.Select(rod => rod.NominalDensity).ToArray();
-        if (!phantom.IsMindways)
-        {
-            var haFit = LinearFit.Of(nominal, measuredHu);
-            return (haFit.Intercept, haFit.Slope, haFit, [.. nominal.Select(haFit.At)]);
-        }
-
-        var water = rods.Select(rod => rod.WaterEquivalentMgPerCm3 ?? 1000).ToArray();
-        var fit = LinearFit.Of(nominal, [.. measuredHu.Select((hu, index) => hu - water[index])]);
+        var fit = LinearFit.Of(nominal, [.. measuredHu.Select((hu, index) => rods[index].RegressionHu(hu))]);
         var (intercept, slope) = PhantomFinder.HaLine(phantom, fit);
-        return (intercept, slope, fit, [.. nominal.Select((k, index) => water[index] + fit.At(k))]);
+        return (intercept, slope, fit, [.. rods.Select((rod, index) => rod.HuFromRegression(fit.At(nominal[index])))]);
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

@@ -9,7 +9,14 @@ public enum PhantomKind
 }
 
 /// <summary>A rod: its own nominal density and unit and, for Mindways, its water-equivalent density (mg/cm³).</summary>
-public sealed record PhantomRod(string Name, double NominalDensity, double? WaterEquivalentMgPerCm3);
+public sealed record PhantomRod(string Name, double NominalDensity, double? WaterEquivalentMgPerCm3)
+{
+    /// <summary>What the phantom's regression takes for this rod's HU: Mindways' recipe regresses HU minus the rod's water-equivalent density; HA rods their HU.</summary>
+    public double RegressionHu(double hu) => hu - (WaterEquivalentMgPerCm3 ?? 0);
+
+    /// <summary>The rod's HU from a value of the regression (the inverse of <see cref="RegressionHu"/>).</summary>
+    public double HuFromRegression(double value) => value + (WaterEquivalentMgPerCm3 ?? 0);
+}
 
 /// <summary>
 /// A calibration phantom as the detector and the fit know it. Rod densities are the manufacturers' published values

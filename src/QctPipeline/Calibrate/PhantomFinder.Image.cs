@@ -1,4 +1,5 @@
 using QctPipeline.Domain;
+using QctPipeline.Imaging;
 
 namespace QctPipeline.Calibrate;
 
@@ -19,32 +20,15 @@ public static partial class PhantomFinder
         {
             var corner = image[0];
             var shared = corner <= -1000 && corner == image[sizeX - 1] && corner == image[^1] && corner == image[^sizeX];
-            var mask = new bool[image.Length];
-            var stack = new Stack<int>();
-            foreach (var start in new[] { 0, sizeX - 1, image.Length - sizeX, image.Length - 1 })
+            var candidate = new byte[image.Length];
+            for (var pixel = 0; pixel < image.Length; pixel++)
             {
-                stack.Push(start);
+                candidate[pixel] = image[pixel] <= PaddingHu || (shared && image[pixel] == corner) ? (byte)1 : (byte)0;
             }
 
-            while (stack.TryPop(out var pixel))
-            {
-                if (mask[pixel] || !(image[pixel] <= PaddingHu || (shared && image[pixel] == corner)))
-                {
-                    continue;
-                }
-
-                mask[pixel] = true;
-                var (x, y) = (pixel % sizeX, pixel / sizeX);
-                foreach (var next in (ReadOnlySpan<int>)[x > 0 ? pixel - 1 : -1, x + 1 < sizeX ? pixel + 1 : -1, y > 0 ? pixel - sizeX : -1, y + 1 < sizeY ? pixel + sizeX : -1])
-                {
-                    if (next >= 0)
-                    {
-                        stack.Push(next);
-                    }
-                }
-            }
-
-            return mask;
+            var (labels, _) = BinaryPlane.Label(candidate, sizeX, sizeY);
+            var corners = new[] { labels[0], labels[sizeX - 1], labels[^sizeX], labels[^1] }.Where(label => label > 0).ToHashSet();
+            return [.. labels.Select(corners.Contains)];
         }
 
         /// <summary>
@@ -104,7 +88,7 @@ public static partial class PhantomFinder
             cache[x + search.SizeX * y] ??= VolumeSampling.Stats(search.Image, search.SizeX, search.SizeY, x, y, offsets) ?? (double.NaN, double.NaN);
     }
 
-    private sealed record Blob(double I, double J, double InnerSd);
+    private sealed record Blob(double I, double J);
 
     /// <summary>
     /// A rod's centre near where it was looked for: the centroid of the pixels within <paramref name="searchMm"/> of its
@@ -145,50 +129,29 @@ public static partial class PhantomFinder
     private static List<Blob> Blobs(SearchImage search, double uniformLimit, double pixelX, double pixelY)
     {
         var (sizeX, sizeY) = (search.SizeX, search.SizeY);
-        var candidate = new bool[sizeX * sizeY];
+        var candidate = new byte[sizeX * sizeY];
         for (var pixel = 0; pixel < candidate.Length; pixel++)
         {
             var (innerMean, innerSd) = search.Inner[pixel];
             var (ringMean, ringSd) = search.Ring[pixel];
             var contrast = Math.Abs(innerMean - ringMean);
-            candidate[pixel] = innerSd <= uniformLimit && ringSd <= uniformLimit + BlurAllowance * contrast && contrast > RodContrastHu;
+            candidate[pixel] = innerSd <= uniformLimit && ringSd <= uniformLimit + BlurAllowance * contrast && contrast > RodContrastHu ? (byte)1 : (byte)0;
+        }
+
+        var (labels, sizes) = BinaryPlane.Label(candidate, sizeX, sizeY);
+        var sums = new (double I, double J)[sizes.Length];
+        for (var pixel = 0; pixel < labels.Length; pixel++)
+        {
+            if (labels[pixel] is var label and > 0)
+            {
+                sums[label] = (sums[label].I + pixel % sizeX, sums[label].J + pixel / sizeX);
+            }
         }
 
         var maxArea = Math.PI * MaxBlobRadiusMm * MaxBlobRadiusMm / (pixelX * pixelY);
-        var blobs = new List<Blob>();
-        var stack = new Stack<int>();
-        for (var seed = 0; seed < candidate.Length; seed++)
-        {
-            if (!candidate[seed])
-            {
-                continue;
-            }
-
-            double sumI = 0, sumJ = 0, sumSd = 0;
-            var area = 0;
-            candidate[seed] = false;
-            stack.Push(seed);
-            while (stack.TryPop(out var pixel))
-            {
-                var (x, y) = (pixel % sizeX, pixel / sizeX);
-                (sumI, sumJ, sumSd, area) = (sumI + x, sumJ + y, sumSd + search.Inner[pixel].Sd, area + 1);
-                foreach (var next in (ReadOnlySpan<int>)[x > 0 ? pixel - 1 : -1, x + 1 < sizeX ? pixel + 1 : -1, y > 0 ? pixel - sizeX : -1, y + 1 < sizeY ? pixel + sizeX : -1])
-                {
-                    if (next >= 0 && candidate[next])
-                    {
-                        candidate[next] = false;
-                        stack.Push(next);
-                    }
-                }
-            }
-
-            if (area <= maxArea)
-            {
-                blobs.Add(new Blob(sumI / area, sumJ / area, sumSd / area));
-            }
-        }
-
-        return blobs;
+        return [.. Enumerable.Range(1, sizes.Length - 1)
+            .Where(label => sizes[label] <= maxArea)
+            .Select(label => new Blob(sums[label].I / sizes[label], sums[label].J / sizes[label]))];
     }
 
     /// <summary>The median of the central disc's SD over plausible pixels: the image's noise, since most of it is locally uniform.</summary>

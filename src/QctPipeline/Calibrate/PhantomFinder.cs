@@ -5,9 +5,10 @@ namespace QctPipeline.Calibrate;
 
 /// <summary>
 /// A phantom found in the image: its kind, each rod's centre (voxel i, j in <see cref="Slice"/>) or null where the rod
-/// lies outside the field of view, the rod-HU regression's r, and why it was chosen.
+/// lies outside the field of view, the median image of the slab around <see cref="Slice"/> it was found in (the rings'
+/// reference for the fit), the rod-HU regression's r, and why it was chosen.
 /// </summary>
-public sealed record PhantomDetection(PhantomDescription Phantom, IReadOnlyList<(double I, double J)?> RodCentres, int Slice, double FitR, string Evidence)
+public sealed record PhantomDetection(PhantomDescription Phantom, IReadOnlyList<(double I, double J)?> RodCentres, int Slice, float[] SlabMedian, double FitR, string Evidence)
 {
     public int RodsInView => RodCentres.Count(centre => centre is not null);
 }
@@ -19,8 +20,10 @@ public sealed record PhantomDetection(PhantomDescription Phantom, IReadOnlyList<
 /// the median removes noise and anything that crosses the slab in only a few slices (a scapula, a streak). Rods are
 /// first found as blobs: pixels whose small central disc is uniform and differs from a uniform ring 12–14 mm away (the
 /// resin body). Each catalogue layout — a straight row of rods at the phantom's pitch, in its density order — is then
-/// laid through every pair of blobs at a multiple of that pitch, either way round (at any angle: a phantom may stand on its edge beside the patient). A layout holds when every rod position inside the image is uniform, the rings agree (one resin body), all but
-/// one rod stand out (an HA0 rod matches its resin) and the rods' HU rise linearly with their density. Positions
+/// laid through every pair of blobs at a multiple of that pitch, either way round and at any angle (a phantom may
+/// stand on its edge beside the patient). A layout holds when every rod position inside the image is uniform in the
+/// phantom's own ring, the rings agree (one resin body), the resin between rods is uniform, all but one rod stand out
+/// (an HA0 rod matches its resin), the rods' HU rise linearly with their density and the line is plausible. Positions
 /// outside the image or its reconstruction circle are out of view: at least three rods must be in view. The layout
 /// with most rods in view wins, then most visible rods, then the better line.
 /// </para>
@@ -116,10 +119,10 @@ public static partial class PhantomFinder
         var plausible = new LinePlausibility(kvp);
 
         var bestOfEach = PhantomCatalog.All
-            .Select(phantom => Layouts(search, blobs, phantom, uniformLimit, plausible, pixelX, pixelY).Aggregate((Layout?)null, (kept, next) => kept is null || next.IsBetterThan(kept) ? next : kept))
+            .Select(phantom => Best(Layouts(search, blobs, phantom, uniformLimit, plausible, pixelX, pixelY)))
             .OfType<Layout>()
             .ToList();
-        var best = bestOfEach.Aggregate((Layout?)null, (kept, next) => kept is null || next.IsBetterThan(kept) ? next : kept);
+        var best = Best(bestOfEach);
         if (best is null)
         {
             return (null, Invariant($"no calibration phantom found: no row of uniform rods matching Mindways Model 3, QRM-BDC 3/6-rod or B-MAS 200 in the median of {SlabHalfMm * 2:0} mm around the series' middle ({blobs.Count} rod-like blobs)"));
@@ -140,7 +143,7 @@ public static partial class PhantomFinder
         var angle = Math.Atan2((best.Step.J * pixelY), (best.Step.I * pixelX)) * 180 / Math.PI;
         var count = best.Phantom.Rods.Count;
         var evidence = Invariant($"{best.InView} of {count} rods at {best.Phantom.RodPitchMm:0} mm pitch centred at LPS x {where.X:0.#}, y {where.Y:0.#} mm, row at {angle:0.#}° to the image rows, rod HU linear in density with r {best.R:0.####}");
-        return (new PhantomDetection(best.Phantom, rods, slice, best.R, evidence), evidence);
+        return (new PhantomDetection(best.Phantom, rods, slice, image, best.R, evidence), evidence);
     }
 
     private sealed record Layout(PhantomDescription Phantom, (double I, double J)?[] Centres, (double I, double J) Step, int InView, int Visible, double R, double SdSum, double HaSlope)
@@ -152,6 +155,9 @@ public static partial class PhantomFinder
             : SdSum < other.SdSum;
     }
 
+    private static Layout? Best(IEnumerable<Layout> layouts) =>
+        layouts.Aggregate((Layout?)null, (kept, next) => kept is null || next.IsBetterThan(kept) ? next : kept);
+
     private static IEnumerable<Layout> Layouts(SearchImage search, List<Blob> blobs, PhantomDescription phantom, double uniformLimit, LinePlausibility plausible, double pixelX, double pixelY)
     {
         var count = phantom.Rods.Count;
@@ -160,12 +166,12 @@ public static partial class PhantomFinder
         {
             foreach (var b in blobs)
             {
-                var (dx, dy) = ((b.I - a.I) * pixelX, (b.J - a.J) * pixelY);
                 if (ReferenceEquals(a, b))
                 {
                     continue;
                 }
 
+                var (dx, dy) = ((b.I - a.I) * pixelX, (b.J - a.J) * pixelY);
                 var distance = Math.Sqrt(dx * dx + dy * dy);
                 for (var apart = 1; apart < count; apart++)
                 {
@@ -220,7 +226,7 @@ public static partial class PhantomFinder
             visible += contrast > RodContrastHu ? 1 : 0;
             sdSum += innerSd + ringSd;
             var rod = phantom.Rods[index];
-            hu.Add(phantom.IsMindways ? innerMean - (rod.WaterEquivalentMgPerCm3 ?? 1000) : innerMean);
+            hu.Add(rod.RegressionHu(innerMean));
             nominal.Add(rod.NominalDensity);
         }
 

@@ -63,13 +63,16 @@ public static class PhantomFinderEvaluation
     /// <summary>The density (mg/cm³ HA) at which the fitted line is compared with the rods' reference line.</summary>
     private const double CheckDensity = 100;
 
-    public static string DisplayName(CalibrationPhantomKind kind) => kind switch
+    /// <summary>The catalogue's phantom that the generator draws as <paramref name="kind"/>.</summary>
+    public static PhantomKind CatalogKind(CalibrationPhantomKind kind) => kind switch
     {
-        CalibrationPhantomKind.Mindways => "Mindways Model 3",
-        CalibrationPhantomKind.Qrm3 => "QRM-BDC 3-rod",
-        CalibrationPhantomKind.Qrm6 => "QRM-BDC 6-rod",
-        _ => "B-MAS 200",
+        CalibrationPhantomKind.Mindways => PhantomKind.MindwaysModel3,
+        CalibrationPhantomKind.Qrm3 => PhantomKind.QrmBdc3,
+        CalibrationPhantomKind.Qrm6 => PhantomKind.QrmBdc6,
+        _ => PhantomKind.Bmas200,
     };
+
+    public static string DisplayName(CalibrationPhantomKind kind) => PhantomCatalog.All.Single(phantom => phantom.Kind == CatalogKind(kind)).DisplayName;
 
     /// <summary>The cases, deterministic from the first seed (seeds 5103–5105 are the issue's own).</summary>
     public static IEnumerable<(FinderCaseKind Kind, PhantomOptions Options)> Cases(long firstSeed)

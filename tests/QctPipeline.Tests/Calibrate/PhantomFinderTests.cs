@@ -1,5 +1,6 @@
 using System.Globalization;
 using QctPipeline.Calibrate;
+using QctPipeline.Evaluation;
 using QctPipeline.Phantom;
 using Xunit.Abstractions;
 
@@ -37,7 +38,7 @@ public sealed class PhantomFinderTests(ITestOutputHelper output)
         var (detection, reason) = PhantomFinder.Find(volume, 120);
 
         Assert.True(detection is not null, $"{label}: {reason}");
-        Assert.Equal(kind, KindOf(detection.Phantom.Kind));
+        Assert.Equal(PhantomFinderEvaluation.CatalogKind(kind), detection.Phantom.Kind);
         Assert.True(detection.RodsInView >= truth.CalibrationPhantom!.Rods.Count - 1, $"{label}: {detection.Evidence}");
         foreach (var (found, rod) in detection.RodCentres.Zip(truth.CalibrationPhantom.Rods).Where(pair => pair.First is not null))
         {
@@ -112,14 +113,6 @@ public sealed class PhantomFinderTests(ITestOutputHelper output)
         SliceSpacingMm = sliceMm,
         FromLevel = "T12",
         ToLevel = "L2",
-    };
-
-    private static CalibrationPhantomKind KindOf(PhantomKind kind) => kind switch
-    {
-        PhantomKind.MindwaysModel3 => CalibrationPhantomKind.Mindways,
-        PhantomKind.QrmBdc3 => CalibrationPhantomKind.Qrm3,
-        PhantomKind.QrmBdc6 => CalibrationPhantomKind.Qrm6,
-        _ => CalibrationPhantomKind.Bmas,
     };
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
