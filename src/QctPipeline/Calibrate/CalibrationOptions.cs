@@ -32,4 +32,13 @@ public sealed record CalibrationOptions
 
     /// <summary>Half-thickness (mm) of the slab around L1 where reference tissues are measured.</summary>
     public double ReferenceSlabHalfMm { get; init; } = 15;
+
+    /// <summary>A reference tissue further than this many SDs (its population spread) from the line through the others is left out.</summary>
+    public double TissueOutlierSd { get; init; } = 3;
+
+    /// <summary>
+    /// Relative SD of the water path the tissue model takes from the measured water-equivalent diameter: the diameter is
+    /// an average over directions, the beam's path through the spine varies around it (AP shorter, lateral longer).
+    /// </summary>
+    public double WaterPathRelativeSd { get; init; } = 0.10;
 }

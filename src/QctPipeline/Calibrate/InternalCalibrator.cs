@@ -6,8 +6,11 @@ namespace QctPipeline.Calibrate;
 /// <summary>One reference-tissue ROI: median HU over its pixels, a robust SD (1.4826 × MAD), its size and slices.</summary>
 public sealed record TissueRoi(ReferenceTissue Tissue, double MedianHu, double RobustSdHu, double AreaMm2PerSlice, long Voxels, int Slices);
 
-/// <summary>The reference tissues found around L1; a tissue that could not be found is absent and named in the warnings.</summary>
-public sealed record ReferenceTissues(IReadOnlyList<TissueRoi> Rois, IReadOnlyList<string> Warnings)
+/// <summary>
+/// The reference tissues found around L1 (a tissue that could not be found is absent and named in the warnings) and
+/// the patient's water-equivalent diameter there (median over the slab's slices; null when nothing was measured).
+/// </summary>
+public sealed record ReferenceTissues(IReadOnlyList<TissueRoi> Rois, IReadOnlyList<string> Warnings, double? WaterEquivalentDiameterMm = null)
 {
     public TissueRoi? Of(ReferenceTissue tissue) => Rois.FirstOrDefault(roi => roi.Tissue == tissue);
 }
@@ -34,10 +37,6 @@ public static class InternalCalibrator
     /// <summary>ROIs smaller than this per slice are not used (primer: each ROI ≥ 10 mm²).</summary>
     private const double MinimumRoiMm2 = 10;
 
-    private const float BodyThresholdHu = -500;
-    private const double AirMarginMm = 10;
-    private const float AirSmoothedCeilingHu = -950;
-    private const double SubcutaneousDepthMm = 30;
     private const double AortaDiscRadiusMm = 5;
 
     /// <summary>The aorta (10–13 mm radius) holds a uniform disc this large; the 5 mm disc measured at its centre stays 2 mm clear of the wall.</summary>
@@ -57,7 +56,7 @@ public static class InternalCalibrator
         var slices = VolumeSampling.SlabAround(geometry, centreK, options.ReferenceSlabHalfMm).ToArray();
         var aortaDisc = VolumeSampling.Disc(AortaDiscRadiusMm, geometry.Spacing.X, geometry.Spacing.Y);
         var aortaSearchDisc = VolumeSampling.Disc(AortaSearchRadiusMm, geometry.Spacing.X, geometry.Spacing.Y);
-        var perSlice = new (Dictionary<ReferenceTissue, List<float>> Values, double? Aorta)[slices.Length];
+        var perSlice = new (Dictionary<ReferenceTissue, List<float>> Values, double? Aorta, double WaterEquivalentDiameterMm, bool BodyCut)[slices.Length];
         Parallel.For(0, slices.Length, n =>
         {
             var k = slices[n];
@@ -76,7 +75,7 @@ public static class InternalCalibrator
                 }
             }
 
-            perSlice[n] = (found, AortaDisc(slice, geometry, l1CentroidLps, k, aortaSearchDisc, aortaDisc, regions.NoiseSd));
+            perSlice[n] = (found, AortaDisc(slice, geometry, l1CentroidLps, k, aortaSearchDisc, aortaDisc, regions.NoiseSd), regions.WaterEquivalentDiameterMm, regions.BodyCutByEdge);
         });
 
         var values = Enum.GetValues<ReferenceTissue>().ToDictionary(tissue => tissue, tissue => perSlice.SelectMany(p => p.Values.GetValueOrDefault(tissue) ?? []).ToList());
@@ -108,10 +107,23 @@ public static class InternalCalibrator
             warnings.Add(Invariant($"aorta not found in front of L1 (a uniform disc on {aortaMeans.Count} of {slices.Length} slices)"));
         }
 
-        return new ReferenceTissues(rois, warnings);
+        var diameter = Statistics.Median(perSlice.Select(p => p.WaterEquivalentDiameterMm));
+        if (perSlice.Any(p => p.BodyCut))
+        {
+            warnings.Add(Invariant($"the body touches the image's edge near L1: its water-equivalent diameter ({diameter:0} mm) is too small and the tissue model's beam too soft"));
+        }
+
+        return new ReferenceTissues(rois, warnings, diameter);
     }
 
-    /// <summary>The fit through the measured tissues; blood only when no contrast is present. Method None with the reason when fewer than two tissues remain.</summary>
+    /// <summary>
+    /// The line through the measured tissues (blood only without contrast): weighted least squares with each tissue
+    /// weighted by its population spread (<see cref="ReferenceTissueModel.PopulationSdHu"/>), the tissue model taken at
+    /// the patient's water-equivalent diameter. A tissue whose residual against the line through the others exceeds
+    /// <see cref="CalibrationOptions.TissueOutlierSd"/> SDs is left out with a warning; a fit whose χ² the spreads cannot
+    /// explain (p &lt; 0.001) is rejected with the residuals as the reason. The slope's uncertainty adds the filtration
+    /// the image cannot show and the water path's. Method None with the reason when fewer than two tissues remain.
+    /// </summary>
     public static Calibration Calibrate(ReferenceTissues tissues, double? kvp, bool contrastPresent, CalibrationOptions options)
     {
         var warnings = new List<string>(tissues.Warnings);
@@ -126,22 +138,32 @@ public static class InternalCalibrator
             return Calibration.None(Invariant($"internal calibration needs two reference tissues, found {used.Count}"), warnings);
         }
 
-        var densities = new List<double>();
-        foreach (var roi in used)
+        var (beam, modelWarnings) = ReferenceTissueModel.At(kvp, tissues.WaterEquivalentDiameterMm);
+        warnings.AddRange(modelWarnings);
+        if (TissueFit.Outlier(used, beam, options.TissueOutlierSd) is { } outlier)
         {
-            var (density, modelWarnings) = ReferenceTissueModel.EquivalentDensity(roi.Tissue, kvp);
-            densities.Add(density);
-            warnings.AddRange(modelWarnings.Where(w => !warnings.Contains(w)));
+            warnings.Add(outlier.Warning);
+            used.Remove(outlier.Roi);
         }
 
-        var fit = LinearFit.Of(densities, [.. used.Select(roi => roi.MedianHu)]);
-        warnings.Add($"internal calibration assumes {ReferenceTissueModel.Description}; a scanner with a different beam shifts the slope");
+        var fit = TissueFit.Of(used, beam);
+        if (TissueFit.Rejection(used, beam, fit) is { } rejection)
+        {
+            return Calibration.None(rejection, warnings);
+        }
+
+        var (beamSlopeSpread, basis) = TissueFit.BeamSlopeSpread(kvp, beam, tissues.WaterEquivalentDiameterMm, options.WaterPathRelativeSd);
+        warnings.Add(Invariant($"internal calibration assumes {ReferenceTissueModel.Description}: {beam.WaterPathMm:0} mm here; {basis}"));
+        var slopeVariance = fit.SlopeVariance + Math.Pow(beamSlopeSpread * fit.Slope, 2);
+        var densities = used.Select(roi => beam.Density(roi.Tissue)).ToList();
         var calibration = new Calibration
         {
             Method = CalibrationMethod.Internal,
             InterceptHu = fit.Intercept,
             SlopeHuPerMgPerCm3 = fit.Slope,
-            R = fit.R,
+            R = LinearFit.Of(densities, [.. used.Select(roi => roi.MedianHu)]).R,
+            Uncertainty = new LineUncertainty(fit.InterceptVariance, slopeVariance, fit.Covariance, Invariant(
+                $"weighted least squares over {used.Count} tissues with their population spreads (χ² {fit.ChiSquare:0.0} on {fit.DegreesOfFreedom} degrees of freedom); slope also ±{100 * beamSlopeSpread:0.0} % (1 SD) for the beam")),
             Reference = "reference tissues: " + string.Join(", ", used.Select(roi => roi.Tissue.ToString().ToLowerInvariant())),
             Points = [.. used.Select((roi, index) => new CalibrationPoint(
                 roi.Tissue.ToString().ToLowerInvariant(),
@@ -198,194 +220,4 @@ public static class InternalCalibrator
         return centre is { } c ? VolumeSampling.Stats(slice, geometry.SizeX, geometry.SizeY, c.I, c.J, disc)?.Mean : null;
     }
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>Per-slice pixel sets of air, fat and muscle, and the noise SD seen in the fat.</summary>
-    private sealed record SliceRegions(IReadOnlyList<(ReferenceTissue Tissue, bool[] Mask)> Masks, double NoiseSd)
-    {
-        public static SliceRegions Of(ReadOnlySpan<float> slice, VolumeGeometry geometry, int k, Vector3 centroid)
-        {
-            var (sizeX, sizeY) = (geometry.SizeX, geometry.SizeY);
-            var pixel = geometry.Spacing.X;
-            var smoothed = BoxMean(slice, sizeX, sizeY);
-            var outside = OutsideBody(slice, sizeX, sizeY);
-            var distanceFromBody = ChamferDistance(outside, sizeX, sizeY, fromInside: false);
-            var depth = ChamferDistance(outside, sizeX, sizeY, fromInside: true);
-            var air = new bool[slice.Length];
-            var fat = new bool[slice.Length];
-            var muscle = new bool[slice.Length];
-            for (var j = 0; j < sizeY; j++)
-            {
-                for (var i = 0; i < sizeX; i++)
-                {
-                    var index = i + sizeX * j;
-                    if (outside[index])
-                    {
-                        air[index] = distanceFromBody[index] * pixel >= AirMarginMm && smoothed[index] < AirSmoothedCeilingHu;
-                        continue;
-                    }
-
-                    fat[index] = depth[index] * pixel <= SubcutaneousDepthMm && smoothed[index] is > -200 and < -30;
-                    var offset = geometry.VoxelToPatient(i, j, k) - centroid;
-                    muscle[index] = Math.Abs(offset.X) is >= 15 and <= 65 && offset.Y is >= 25 and <= 90 && smoothed[index] is > 0 and < 100;
-                }
-            }
-
-            fat = Erode(fat, sizeX, sizeY, 2);
-            muscle = Erode(muscle, sizeX, sizeY, 2);
-            var fatValues = new List<double>();
-            for (var index = 0; index < fat.Length; index++)
-            {
-                if (fat[index])
-                {
-                    fatValues.Add(slice[index]);
-                }
-            }
-
-            var noise = fatValues.Count > 10 ? Statistics.RobustStandardDeviation(fatValues, Statistics.Median(fatValues)) : 20;
-            return new SliceRegions([(ReferenceTissue.Air, air), (ReferenceTissue.Fat, fat), (ReferenceTissue.Muscle, muscle)], noise);
-        }
-
-        private static float[] BoxMean(ReadOnlySpan<float> slice, int sizeX, int sizeY)
-        {
-            var result = new float[slice.Length];
-            for (var j = 0; j < sizeY; j++)
-            {
-                for (var i = 0; i < sizeX; i++)
-                {
-                    float sum = 0;
-                    var count = 0;
-                    for (var dj = -1; dj <= 1; dj++)
-                    {
-                        for (var di = -1; di <= 1; di++)
-                        {
-                            var (x, y) = (i + di, j + dj);
-                            if (x >= 0 && y >= 0 && x < sizeX && y < sizeY)
-                            {
-                                sum += slice[x + sizeX * y];
-                                count++;
-                            }
-                        }
-                    }
-
-                    result[i + sizeX * j] = sum / count;
-                }
-            }
-
-            return result;
-        }
-
-        /// <summary>Pixels at or below the body threshold reachable from the image edge (air around the patient, and the table's foam).</summary>
-        private static bool[] OutsideBody(ReadOnlySpan<float> slice, int sizeX, int sizeY)
-        {
-            var outside = new bool[slice.Length];
-            var queue = new Queue<int>();
-            void Visit(int index, ReadOnlySpan<float> pixels)
-            {
-                if (!outside[index] && pixels[index] <= BodyThresholdHu)
-                {
-                    outside[index] = true;
-                    queue.Enqueue(index);
-                }
-            }
-
-            for (var i = 0; i < sizeX; i++)
-            {
-                Visit(i, slice);
-                Visit(i + sizeX * (sizeY - 1), slice);
-            }
-
-            for (var j = 0; j < sizeY; j++)
-            {
-                Visit(sizeX * j, slice);
-                Visit(sizeX - 1 + sizeX * j, slice);
-            }
-
-            while (queue.Count > 0)
-            {
-                var index = queue.Dequeue();
-                var (i, j) = (index % sizeX, index / sizeX);
-                if (i > 0)
-                {
-                    Visit(index - 1, slice);
-                }
-
-                if (i < sizeX - 1)
-                {
-                    Visit(index + 1, slice);
-                }
-
-                if (j > 0)
-                {
-                    Visit(index - sizeX, slice);
-                }
-
-                if (j < sizeY - 1)
-                {
-                    Visit(index + sizeX, slice);
-                }
-            }
-
-            return outside;
-        }
-
-        /// <summary>Chamfer (3-4) distance in pixels to the nearest pixel of the other set: into the body (depth) or away from it.</summary>
-        private static double[] ChamferDistance(bool[] outside, int sizeX, int sizeY, bool fromInside)
-        {
-            const double far = 1e9;
-            var distance = new double[outside.Length];
-            for (var index = 0; index < outside.Length; index++)
-            {
-                distance[index] = outside[index] == fromInside ? 0 : far;
-            }
-
-            (int Di, int Dj, double Cost)[] forward = [(-1, 0, 3), (-1, -1, 4), (0, -1, 3), (1, -1, 4)];
-            for (var pass = 0; pass < 2; pass++)
-            {
-                var sign = pass == 0 ? 1 : -1;
-                for (var step = 0; step < outside.Length; step++)
-                {
-                    var index = pass == 0 ? step : outside.Length - 1 - step;
-                    var (i, j) = (index % sizeX, index / sizeX);
-                    foreach (var (di, dj, cost) in forward)
-                    {
-                        var (x, y) = (i + sign * di, j + sign * dj);
-                        if (x >= 0 && y >= 0 && x < sizeX && y < sizeY)
-                        {
-                            distance[index] = Math.Min(distance[index], distance[x + sizeX * y] + cost);
-                        }
-                    }
-                }
-            }
-
-            for (var index = 0; index < distance.Length; index++)
-            {
-                distance[index] /= 3;
-            }
-
-            return distance;
-        }
-
-        private static bool[] Erode(bool[] mask, int sizeX, int sizeY, int radius)
-        {
-            var result = new bool[mask.Length];
-            for (var j = radius; j < sizeY - radius; j++)
-            {
-                for (var i = radius; i < sizeX - radius; i++)
-                {
-                    var keep = mask[i + sizeX * j];
-                    for (var dj = -radius; keep && dj <= radius; dj++)
-                    {
-                        for (var di = -radius; keep && di <= radius; di++)
-                        {
-                            keep = mask[i + di + sizeX * (j + dj)];
-                        }
-                    }
-
-                    result[i + sizeX * j] = keep;
-                }
-            }
-
-            return result;
-        }
-    }
 }

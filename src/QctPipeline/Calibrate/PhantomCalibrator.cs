@@ -117,6 +117,7 @@ public static class PhantomCalibrator
             InterceptHu = intercept,
             SlopeHuPerMgPerCm3 = slope,
             R = fit.R,
+            Uncertainty = RodScatter(points),
             Reference = phantom.DisplayName,
             Points = points,
             Warnings = warnings,
@@ -190,6 +191,27 @@ public static class PhantomCalibrator
         var fit = LinearFit.Of(nominal, [.. measuredHu.Select((hu, index) => rods[index].RegressionHu(hu))]);
         var (intercept, slope) = PhantomFinder.HaLine(phantom, fit);
         return (intercept, slope, fit, [.. rods.Select((rod, index) => rod.HuFromRegression(fit.At(nominal[index])))]);
+    }
+
+    /// <summary>
+    /// The line's uncertainty from the rods' scatter about it (ordinary least squares in HA: residual variance on n − 2
+    /// degrees of freedom); null with two rods, which leave no scatter to judge by.
+    /// </summary>
+    private static LineUncertainty? RodScatter(IReadOnlyList<CalibrationPoint> points)
+    {
+        if (points.Count < 3)
+        {
+            return null;
+        }
+
+        var meanX = points.Average(p => p.KnownDensityMgPerCm3);
+        var sxx = points.Sum(p => Math.Pow(p.KnownDensityMgPerCm3 - meanX, 2));
+        var residualVariance = points.Sum(p => p.ResidualHu * p.ResidualHu) / (points.Count - 2);
+        return new LineUncertainty(
+            residualVariance * ((1.0 / points.Count) + (meanX * meanX / sxx)),
+            residualVariance / sxx,
+            -meanX * residualVariance / sxx,
+            Invariant($"the scatter of {points.Count} rods about the line ({Math.Sqrt(residualVariance):0.00} HU on {points.Count - 2} degrees of freedom)"));
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

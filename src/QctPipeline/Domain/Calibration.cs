@@ -51,6 +51,9 @@ public sealed record Calibration
     /// <summary>Pearson correlation of the fit (Ogo's quality measure); null when there was no fit.</summary>
     public double? R { get; init; }
 
+    /// <summary>How well the line is known: the covariance of β and σ and where it comes from; null when the method gives none.</summary>
+    public LineUncertainty? Uncertainty { get; init; }
+
     /// <summary>The phantom kind, the calibration file or the tissue model the line came from.</summary>
     public required string Reference { get; init; }
 
@@ -68,6 +71,20 @@ public sealed record Calibration
         ? (hu - InterceptHu) / SlopeHuPerMgPerCm3
         : throw new InvalidOperationException($"no calibration: {NoneReason}");
 
+    /// <summary>SD (mg/cm³) of the density read at <paramref name="hu"/> that the line's own uncertainty causes; null without one.</summary>
+    public double? DensitySdAt(double hu)
+    {
+        if (!HasLine || Uncertainty is not { } u)
+        {
+            return null;
+        }
+
+        // ρ = (HU − β)/σ: ∂ρ/∂β = −1/σ, ∂ρ/∂σ = −ρ/σ.
+        var density = DensityAt(hu);
+        var variance = (u.InterceptVarianceHu2 + (density * density * u.SlopeVariance) + (2 * density * u.Covariance)) / (SlopeHuPerMgPerCm3 * SlopeHuPerMgPerCm3);
+        return Math.Sqrt(Math.Max(0, variance));
+    }
+
     public double HuAt(double densityMgPerCm3) => HasLine
         ? InterceptHu + SlopeHuPerMgPerCm3 * densityMgPerCm3
         : throw new InvalidOperationException($"no calibration: {NoneReason}");
@@ -79,4 +96,15 @@ public sealed record Calibration
         NoneReason = reason,
         Warnings = warnings,
     };
+}
+
+/// <summary>
+/// The uncertainty of a calibration line HU = β + σ·ρ: the variances of β (HU²) and σ ((HU per mg/cm³)²) and their
+/// covariance, with the sources in words (<see cref="Basis"/>). SDs are given for reading.
+/// </summary>
+public sealed record LineUncertainty(double InterceptVarianceHu2, double SlopeVariance, double Covariance, string Basis)
+{
+    public double InterceptSdHu => Math.Sqrt(InterceptVarianceHu2);
+
+    public double SlopeSd => Math.Sqrt(SlopeVariance);
 }
