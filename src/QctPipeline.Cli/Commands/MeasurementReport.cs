@@ -23,11 +23,16 @@ internal sealed record TrabecularReport(double? MeanHu, double? MedianHu, double
     public static double? Rounded(double? value) => value is { } v && double.IsFinite(v) ? Math.Round(v, 2) : null;
 }
 
-internal sealed record VbmdReport(double? MgPerCm3, double? EllipseMgPerCm3, string Method)
+/// <summary>The measured level's vBMD, and the SD its calibration line's own uncertainty gives it (null when the method gives none).</summary>
+internal sealed record VbmdReport(double? MgPerCm3, double? EllipseMgPerCm3, string Method, double? CalibrationSdMgPerCm3)
 {
     public static VbmdReport? From(Measurement? measurement) => measurement?.Calibration is not { } calibration || measurement.VbmdMgPerCm3 is null
         ? null
-        : new VbmdReport(TrabecularReport.Rounded(measurement.VbmdMgPerCm3), TrabecularReport.Rounded(measurement.EllipseVbmdMgPerCm3), CalibrationReport.MethodName(calibration.Method));
+        : new VbmdReport(
+            TrabecularReport.Rounded(measurement.VbmdMgPerCm3),
+            TrabecularReport.Rounded(measurement.EllipseVbmdMgPerCm3),
+            CalibrationReport.MethodName(calibration.Method),
+            measurement.ErodedBody?.Hu.Mean is { } hu ? TrabecularReport.Rounded(calibration.DensitySdAt(hu)) : null);
 }
 
 /// <summary>The HU screening flags of the measured level; null flags with the reason where the cut-offs are not defined.</summary>
@@ -79,8 +84,16 @@ internal sealed record MeasuredLevelReport(string? Level, bool Usable, string Re
 
 internal sealed record CalibrationPointReport(string Name, double KnownMgPerCm3, string NominalMaterial, double NominalDensity, double MeasuredHu, double FittedHu, double ResidualHu, double RoiAreaMm2, int Slices);
 
-/// <summary>The calibration that turned HU into mg/cm³ HA: method, line, quality, points and warnings.</summary>
-internal sealed record CalibrationReport(string Method, string Reference, double? Slope, double? Intercept, double? R, IReadOnlyList<CalibrationPointReport> Points, IReadOnlyList<string> Warnings, string? Reason)
+/// <summary>How well the line is known: SDs of slope and intercept, their covariance and the sources in words.</summary>
+internal sealed record LineUncertaintyReport(double SlopeSd, double InterceptSdHu, double Covariance, string Basis)
+{
+    public static LineUncertaintyReport? From(LineUncertainty? uncertainty) => uncertainty is null
+        ? null
+        : new LineUncertaintyReport(Math.Round(uncertainty.SlopeSd, 5), Math.Round(uncertainty.InterceptSdHu, 3), Math.Round(uncertainty.Covariance, 6), uncertainty.Basis);
+}
+
+/// <summary>The calibration that turned HU into mg/cm³ HA: method, line and its uncertainty, quality, points and warnings.</summary>
+internal sealed record CalibrationReport(string Method, string Reference, double? Slope, double? Intercept, double? R, LineUncertaintyReport? Uncertainty, IReadOnlyList<CalibrationPointReport> Points, IReadOnlyList<string> Warnings, string? Reason)
 {
     public static CalibrationReport? From(Calibration? calibration) => calibration is null
         ? null
@@ -90,6 +103,7 @@ internal sealed record CalibrationReport(string Method, string Reference, double
             calibration.HasLine ? Math.Round(calibration.SlopeHuPerMgPerCm3, 5) : null,
             calibration.HasLine ? Math.Round(calibration.InterceptHu, 3) : null,
             calibration.R is { } r ? Math.Round(r, 6) : null,
+            LineUncertaintyReport.From(calibration.Uncertainty),
             [.. calibration.Points.Select(p => new CalibrationPointReport(p.Name, Math.Round(p.KnownDensityMgPerCm3, 2), p.NominalMaterial, Math.Round(p.NominalDensity, 2),
                 Math.Round(p.MeasuredHu, 2), Math.Round(p.FittedHu, 2), Math.Round(p.ResidualHu, 2), Math.Round(p.RoiAreaMm2, 1), p.Slices))],
             calibration.Warnings,

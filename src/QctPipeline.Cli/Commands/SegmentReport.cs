@@ -113,9 +113,10 @@ internal sealed record L1Report(
     bool CategoryContrastAffected,
     HuFlagsReport? HuFlags,
     string? CategoryBasis,
+    string? CategoryUncertain,
     [property: JsonPropertyName("l1l2")] TwoLevelReport? L1L2)
 {
-    public static readonly L1Report NotFound = new(false, null, null, null, null, null, null, null, false, null, null, null);
+    public static readonly L1Report NotFound = new(false, null, null, null, null, null, null, null, false, null, null, null, null);
 
     public static L1Report From(SegmentationResult result, Measurement? measurement)
     {
@@ -132,6 +133,7 @@ internal sealed record L1Report(
             measurement?.ContrastAffected == true && measurement.Category is not null,
             HuFlagsReport.From(measurement, AboveL1Name(result)),
             measurement is { Category: not null, Choice.Level: { } level } ? $"{MeasuredLevelReport.LevelName(level, AboveL1Name(result))} alone (the ACR two-level figure is l1l2)" : null,
+            measurement?.CategoryUncertain,
             TwoLevelReport.From(measurement));
     }
 

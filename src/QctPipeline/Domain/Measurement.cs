@@ -115,6 +115,12 @@ public sealed record Measurement(
     /// <summary>Why a person should check this measurement before it is used (a level measured in place of L1, the ROIs disagreeing, an implausible body); empty when none.</summary>
     public IReadOnlyList<string> ReviewReasons { get; init; } = [];
 
+    /// <summary>
+    /// Why the ACR category may be another one: the calibration's 95 % interval around the vBMD holds a cut-off (80 or
+    /// 120 mg/cm³); null when the category is certain as far as the calibration goes.
+    /// </summary>
+    public string? CategoryUncertain { get; init; }
+
     public double? VbmdMgPerCm3 => ErodedBody?.MgPerCm3?.Mean;
 
     public double? EllipseVbmdMgPerCm3 => Ellipse?.MgPerCm3?.Mean;

@@ -72,6 +72,13 @@ public sealed record MeasureOptions
     /// </summary>
     public double MaxRoiDisagreement { get; init; } = 0.08;
 
+    /// <summary>
+    /// When the calibration line's own uncertainty leaves the vBMD uncertain by more than this (95 % half-width, % of the
+    /// vBMD), the result says it cannot hold the decline threshold's 5 % (a warning): internal calibration cannot see the
+    /// scanner's filtration nor the patient's tissues' own spread (decision 0006).
+    /// </summary>
+    public double CalibrationUncertaintyWarnPercent { get; init; } = 5;
+
     /// <summary>An L1 body smaller or larger than this (ml) is not plausible for an adult (typical 20–45 ml): review.</summary>
     public double MinBodyMl { get; init; } = 8;
 

@@ -73,11 +73,13 @@ public static class VertebralMeasurement
         var ellipse = Roi(body.EllipseHu, body.EllipseWeights, body.EllipseVoxelIndices, body.VoxelVolumeMm3, calibration);
         review.AddRange(body.Assessment.ReviewNotes);
         review.AddRange(Plausibility(chosen, (chosen == VertebralLevel.L1 ? l1 : chosen == VertebralLevel.L2 ? l2 : aboveL1)!, eroded, ellipse, analyses, options));
+        var (calibrationWarning, categoryUncertain) = CalibrationUncertainty(chosen, eroded, calibration, options);
+        warnings.AddRange(calibrationWarning);
         var category = eroded.MgPerCm3 is { } density ? BoneDensityInterpretation.Categorize(density.Mean) : (BoneDensityCategory?)null;
         var (twoLevels, missing) = L1L2Mean(chosen, eroded, analyses, calibration);
         return new Measurement(choice, assessments, eroded, ellipse, body.Islands, calibration, category, contrastAffected,
             BoneDensityInterpretation.Screen(eroded.Hu.Mean, chosen, options.Kvp), warnings)
-        { ReviewReasons = review, L1L2 = twoLevels, TwoLevelMeanMissing = missing };
+        { ReviewReasons = review, L1L2 = twoLevels, TwoLevelMeanMissing = missing, CategoryUncertain = categoryUncertain };
     }
 
     /// <summary>
@@ -150,6 +152,36 @@ public static class VertebralMeasurement
             yield return string.Create(CultureInfo.InvariantCulture,
                 $"{level}: its mean height ({MeanHeight(own):0.0} mm) is less than {1 - options.GenantGrade2Loss:P0} of its neighbours' ({neighbours.Average():0.0} mm): a crush fracture or a bad outline");
         }
+    }
+
+    /// <summary>
+    /// What the calibration line's own uncertainty does to this vBMD: a warning when its 95 % half-width passes
+    /// <see cref="MeasureOptions.CalibrationUncertaintyWarnPercent"/>, and why the ACR category is not certain when the
+    /// interval holds a cut-off (null when it does not).
+    /// </summary>
+    private static (IReadOnlyList<string> Warning, string? CategoryUncertain) CalibrationUncertainty(VertebralLevel level, TrabecularRoi eroded, Calibration? calibration, MeasureOptions options)
+    {
+        if (eroded.MgPerCm3 is not { } density || calibration?.DensitySdAt(eroded.Hu.Mean) is not { } sd || calibration.Uncertainty is not { } uncertainty)
+        {
+            return ([], null);
+        }
+
+        var halfWidth = 1.96 * sd;
+        var percent = 100 * halfWidth / Math.Max(Math.Abs(density.Mean), 1);
+        var warning = percent > options.CalibrationUncertaintyWarnPercent
+            ? new[]
+            {
+                string.Create(CultureInfo.InvariantCulture,
+                    $"{level}: the calibration alone leaves the vBMD {density.Mean:0.0} mg/cm³ uncertain by ±{halfWidth:0.0} (±{percent:0.0} %, 95 %; {uncertainty.Basis}): more than the {options.CalibrationUncertaintyWarnPercent:0.#} % a decline is judged by"),
+            }
+            : [];
+        var cutOff = new[] { BoneDensityInterpretation.OsteoporosisBelowMgPerCm3, BoneDensityInterpretation.NormalAboveMgPerCm3 }
+            .Where(c => Math.Abs(density.Mean - c) < halfWidth)
+            .Select(c => (double?)c)
+            .FirstOrDefault();
+        return (warning, cutOff is { } held
+            ? string.Create(CultureInfo.InvariantCulture, $"the calibration's 95 % interval {density.Mean - halfWidth:0.0}–{density.Mean + halfWidth:0.0} mg/cm³ holds the {held:0} mg/cm³ cut-off")
+            : null);
     }
 
     private static double MeanHeight(VertebraAssessment a) =>
