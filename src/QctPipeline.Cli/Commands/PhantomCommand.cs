@@ -65,6 +65,11 @@ internal static class PhantomCommand
         var shift = new Option<double>("--reposition-mm") { Description = "SD of the per-study table shift, mm.", DefaultValueFactory = _ => defaults.PositioningShiftMm };
         var rotation = new Option<double>("--reposition-deg") { Description = "SD of the per-study rotation, degrees.", DefaultValueFactory = _ => defaults.PositioningRotationDegrees };
         var subSlices = new Option<int?>("--sub-slices") { Description = "Planes painted per slice spacing for partial volume along the table (default: planes at most 1 mm apart)." };
+        var beamFiltration = new Option<double>("--beam-filtration") { Description = "Beam filtration in mm Al (1–20) of the CT-number model; the pipeline's tissue model assumes 7.", DefaultValueFactory = _ => defaults.BeamFiltrationMm };
+        var beamWaterPath = new Option<double?>("--beam-water-path") { Description = "Water path in mm (100–450) hardening the beam of the CT-number model; default: the patient's own water-equivalent diameter at L1." };
+        var fatShift = new Option<double>("--fat-shift") { Description = "HU added to this patient's fat (±60).", DefaultValueFactory = _ => defaults.FatHuShift };
+        var muscleShift = new Option<double>("--muscle-shift") { Description = "HU added to this patient's muscle, e.g. −15 for fatty muscle (±60).", DefaultValueFactory = _ => defaults.MuscleHuShift };
+        var bloodShift = new Option<double>("--blood-shift") { Description = "HU added to this patient's blood, e.g. −10 for anaemia (±60).", DefaultValueFactory = _ => defaults.BloodHuShift };
         var beamHardening = new Option<double>("--beam-hardening") { Description = "Beam hardening left in the image: 1 = bone hardening of this spectrum with water correction only (dark streaks between dense structures, slight cupping), 0 = none; 0–2.", DefaultValueFactory = _ => defaults.BeamHardening };
         var deflate = new Option<bool>("--deflate") { Description = "Write Deflated Explicit VR Little Endian (smaller files)." };
         var format = new Option<string>("--format") { Description = "dicom (a series) or, for training, npz|nifti on an isotropic grid.", DefaultValueFactory = _ => "dicom" };
@@ -77,7 +82,7 @@ internal static class PhantomCommand
                  {
                      output, seed, patient, patientName, sex, birthDate, studyDate, timepoints, l1Bmd, marrowFat, kvp, contrast, noise, kernel, matrix,
                      pixelSpacing, fov, scanFov, thickness, spacing, from, to, tilt, orientation, tableHeight, phantom, phantomPlacement, phantomShift, phantomRotation, phantomTilt, ribs, lumbar, lowestRib, trunkWidth,
-                     fat, lordosis, kyphosis, scoliosis, fracture, wedge, wedgeLoss, vertebralSize, concavity, arms, degeneration, degenerativeFeatures, lesion, lesionLevel, lesionDiameter, screws, shift, rotation, subSlices, beamHardening, deflate, format,
+                     fat, lordosis, kyphosis, scoliosis, fracture, wedge, wedgeLoss, vertebralSize, concavity, arms, degeneration, degenerativeFeatures, lesion, lesionLevel, lesionDiameter, screws, shift, rotation, subSlices, beamHardening, beamFiltration, beamWaterPath, fatShift, muscleShift, bloodShift, deflate, format,
                      gridSpacing, cases, preview,
                  })
         {
@@ -148,6 +153,11 @@ internal static class PhantomCommand
                 PositioningRotationDegrees = parsed.GetValue(rotation),
                 SubSlices = parsed.GetValue(subSlices),
                 BeamHardening = parsed.GetValue(beamHardening),
+                BeamFiltrationMm = parsed.GetValue(beamFiltration),
+                BeamWaterPathMm = parsed.GetValue(beamWaterPath),
+                FatHuShift = parsed.GetValue(fatShift),
+                MuscleHuShift = parsed.GetValue(muscleShift),
+                BloodHuShift = parsed.GetValue(bloodShift),
                 Deflate = parsed.GetValue(deflate),
             };
 

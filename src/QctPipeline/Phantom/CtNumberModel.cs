@@ -23,8 +23,8 @@ public sealed record HuLine(string Material, string DensityUnit, double Intercep
 /// </summary>
 public sealed class CtNumberModel
 {
-    private const double FiltrationAluminiumMm = 7.0;
-    private const double PatientWaterPathMm = 250.0;
+    private const double DefaultFiltrationAluminiumMm = 7.0;
+    private const double DefaultPatientWaterPathMm = 250.0;
     private const double LowestEnergyKeV = 10.0;
     private const double EnergyStepKeV = 0.5;
 
@@ -34,11 +34,11 @@ public sealed class CtNumberModel
     private readonly double airMu;
 
     public CtNumberModel(double kvp)
-        : this(kvp, FiltrationAluminiumMm, PatientWaterPathMm)
+        : this(kvp, DefaultFiltrationAluminiumMm, DefaultPatientWaterPathMm)
     {
     }
 
-    /// <summary>With a different beam hardening; used to fit the defaults and by tests of the model's sensitivity.</summary>
+    /// <summary>With a different beam: the scanner's filtration and the patient's size.</summary>
     internal CtNumberModel(double kvp, double filtrationAluminiumMm, double patientWaterPathMm)
     {
         if (kvp is < 60 or > 150)
@@ -47,6 +47,8 @@ public sealed class CtNumberModel
         }
 
         Kvp = kvp;
+        FiltrationAluminiumMm = filtrationAluminiumMm;
+        WaterPathMm = patientWaterPathMm;
         var count = (int)((kvp - LowestEnergyKeV) / EnergyStepKeV);
         energies = new double[count];
         weights = new double[count];
@@ -81,6 +83,12 @@ public sealed class CtNumberModel
 
     public double Kvp { get; }
 
+    /// <summary>The beam's filtration (mm Al) and the water path (mm) hardening it.</summary>
+    public double FiltrationAluminiumMm { get; }
+
+    /// <inheritdoc cref="FiltrationAluminiumMm"/>
+    public double WaterPathMm { get; }
+
     /// <summary>Energy-weighted mean energy of the detected spectrum (keV), reported in truth.json.</summary>
     public double MeanDetectedEnergyKeV { get; }
 
@@ -101,7 +109,14 @@ public sealed class CtNumberModel
 
     public double HuOfLinearAttenuation(double mu) => 1000.0 * (mu - waterMu) / (waterMu - airMu);
 
-    public double Hu(MaterialComposition material) => HuOfLinearAttenuation(EffectiveLinearAttenuation(material));
+    /// <summary>
+    /// HU of a material at its own density; this patient's fat, muscle and blood read <see cref="Shifts"/> away from
+    /// their reference compositions (fat quality, fatty muscle, haematocrit).
+    /// </summary>
+    public double Hu(MaterialComposition material) => HuOfLinearAttenuation(EffectiveLinearAttenuation(material)) + Shifts.Of(material);
+
+    /// <summary>How this patient's fat, muscle and blood differ from their reference compositions (HU).</summary>
+    public TissueShifts Shifts { get; init; } = TissueShifts.None;
 
     /// <summary>HU of a material at a density other than its reference one (e.g. inflated lung).</summary>
     public double Hu(MaterialComposition material, double density) => HuOfLinearAttenuation(density * EffectiveMassAttenuation(material));
@@ -135,4 +150,19 @@ public sealed class CtNumberModel
         var scale = 1000.0 / (waterMu - airMu);
         return new HuLine(name, "mg/cm3 HA", HuOfLinearAttenuation(marrowMu + iodineMu), slopePerGram / 1000.0 * scale);
     }
+}
+
+/// <summary>
+/// HU by which a patient's fat, muscle and blood differ from the reference compositions: real patients spread around
+/// them (fat quality, fatty muscle with age and obesity, haematocrit), which the internal calibration must tolerate.
+/// </summary>
+public sealed record TissueShifts(double FatHu, double MuscleHu, double BloodHu)
+{
+    public static readonly TissueShifts None = new(0, 0, 0);
+
+    public double Of(MaterialComposition material) =>
+        ReferenceEquals(material, MaterialLibrary.Adipose) ? FatHu
+        : ReferenceEquals(material, MaterialLibrary.Muscle) ? MuscleHu
+        : ReferenceEquals(material, MaterialLibrary.Blood) ? BloodHu
+        : 0;
 }

@@ -64,6 +64,25 @@ public sealed partial class PhantomAnatomy
 
     public ContrastModel Contrast => contrast;
 
+    /// <summary>
+    /// The patient's water-equivalent diameter at L1 (AAPM TG-220: 2√(Σ(1 + HU/1000)·A/π)) estimated from the trunk's
+    /// outline: front and back half-ellipses, a ring of the drawn subcutaneous fat at fat's HU and the lean core at
+    /// muscle's. What hardens this patient's beam when <see cref="PhantomOptions.BeamWaterPathMm"/> is not given.
+    /// </summary>
+    public double WaterEquivalentDiameterAtL1Mm
+    {
+        get
+        {
+            var section = outer.At(0);
+            var fat = drawnParameters["subcutaneousFatMm"];
+            double HalfEllipses(double halfWidth, double front, double back) => Math.PI / 2 * halfWidth * Math.Max(0, front + back);
+            var whole = HalfEllipses(section.HalfWidth, section.HalfDepthFront, section.HalfDepthBack);
+            var core = HalfEllipses(Math.Max(0, section.HalfWidth - fat), section.HalfDepthFront - fat, section.HalfDepthBack - fat);
+            var waterEquivalentArea = ((whole - core) * (1 + (physics.Hu(MaterialLibrary.Adipose) / 1000))) + (core * (1 + (contrast.Hu(TissueKind.Muscle) / 1000)));
+            return 2 * Math.Sqrt(waterEquivalentArea / Math.PI);
+        }
+    }
+
     /// <summary>True when the patient lies on the back (the table side is posterior).</summary>
     public bool FlattenedBack { get; }
 

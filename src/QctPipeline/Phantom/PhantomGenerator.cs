@@ -106,6 +106,9 @@ public sealed class PhantomStudy
 
 public static class PhantomGenerator
 {
+    /// <summary>The path the patient's own size is first estimated under (the estimate barely depends on it).</summary>
+    private const double AveragePatientWaterPathMm = 250;
+
     /// <summary>Builds the anatomy and renders the series; throws <see cref="ArgumentException"/> naming the bad option.</summary>
     public static PhantomStudy Generate(PhantomOptions options) => Generate(options, []);
 
@@ -117,7 +120,10 @@ public static class PhantomGenerator
             throw new ArgumentException(problem);
         }
 
-        var physics = new CtNumberModel(options.Kvp);
+        var shifts = new TissueShifts(options.FatHuShift, options.MuscleHuShift, options.BloodHuShift);
+        var waterPath = options.BeamWaterPathMm
+            ?? new PhantomAnatomy(options, new CtNumberModel(options.Kvp, options.BeamFiltrationMm, AveragePatientWaterPathMm) { Shifts = shifts }).WaterEquivalentDiameterAtL1Mm;
+        var physics = new CtNumberModel(options.Kvp, options.BeamFiltrationMm, waterPath) { Shifts = shifts };
         var anatomy = new PhantomAnatomy(options, physics);
         var setup = new ScanSetup(options, anatomy, physics);
         var reconstruction = new ReconstructionModel(options.Kernel, options.ResolvedPixelSpacingMm, options.NoiseSigmaHu);

@@ -209,6 +209,27 @@ public sealed record PhantomOptions
     /// </summary>
     public double BeamHardening { get; init; }
 
+    /// <summary>
+    /// The beam's filtration (mm aluminium equivalent) in the CT-number model: 7 is what the pipeline's tissue model
+    /// assumes; other values make a scanner whose beam the internal calibration cannot know.
+    /// </summary>
+    public double BeamFiltrationMm { get; init; } = 7;
+
+    /// <summary>
+    /// The water path (mm) that hardens the beam in the CT-number model; null (the default) takes the patient's own
+    /// water-equivalent diameter at L1, so a small patient's beam is softer and a large one's harder, as on a scanner.
+    /// </summary>
+    public double? BeamWaterPathMm { get; init; }
+
+    /// <summary>HU added to this patient's fat (fat quality: Framingham's visceral fat spans about −106 to −79 HU).</summary>
+    public double FatHuShift { get; init; }
+
+    /// <summary>HU added to this patient's muscle (fatty muscle with age and obesity lowers it by 10–20 HU).</summary>
+    public double MuscleHuShift { get; init; }
+
+    /// <summary>HU added to this patient's blood (anaemia lowers it by about 10 HU).</summary>
+    public double BloodHuShift { get; init; }
+
     /// <summary>Planes painted per slice spacing for partial volume along the table; null picks one per mm of spacing.</summary>
     public int? SubSlices { get; init; }
 
@@ -311,6 +332,21 @@ public sealed record PhantomOptions
         if (TableHeightMm is < 0 or > 300)
         {
             return $"--table-height {TableHeightMm}: must be 0–300 mm";
+        }
+
+        if (BeamFiltrationMm is < 1 or > 20)
+        {
+            return $"--beam-filtration {BeamFiltrationMm}: must be 1–20 mm Al";
+        }
+
+        if (new[] { FatHuShift, MuscleHuShift, BloodHuShift }.Any(shift => Math.Abs(shift) > 60))
+        {
+            return $"--fat-shift {FatHuShift}, --muscle-shift {MuscleHuShift}, --blood-shift {BloodHuShift}: each must be within ±60 HU";
+        }
+
+        if (BeamWaterPathMm is < 100 or > 450)
+        {
+            return $"--beam-water-path {BeamWaterPathMm}: must be 100–450 mm";
         }
 
         if (BeamHardening is < 0 or > 2)

@@ -285,7 +285,7 @@ public static class PhantomStudyWriter
             Physics = new PhysicsTruth(
                 options.Kvp,
                 Math.Round(physics.MeanDetectedEnergyKeV, 3),
-                "Kramers spectrum, 7 mm Al + 250 mm water hardening, energy-integrating; per-element Compton (Klein–Nishina) + coherent + photoelectric fitted to NIST XCOM; HU = 1000 (mu - mu_water) / (mu_water - mu_air)",
+                FormattableString.Invariant($"Kramers spectrum, {physics.FiltrationAluminiumMm} mm Al + {physics.WaterPathMm:0.#} mm water hardening, energy-integrating; per-element Compton (Klein–Nishina) + coherent + photoelectric fitted to NIST XCOM; HU = 1000 (mu - mu_water) / (mu_water - mu_air)"),
                 physics.HuPerMilligramIodine,
                 lines,
                 tissues),
