@@ -45,7 +45,10 @@ public sealed class PhantomCalibratorTests(ITestOutputHelper output)
         foreach (var (point, rod) in calibration.Points.Zip(rods))
         {
             Assert.Equal(rod.Name, point.Name);
-            Assert.True(Math.Abs(point.MeasuredHu - rod.ExpectedHu) <= 3, $"rod {rod.Name}: measured {point.MeasuredHu:0.0} HU, truth {rod.ExpectedHu:0.0}");
+            // Within 3 HU, or 3 standard errors of the ROI's median where noise allows no better: a B-MAS rod's central
+            // disc holds ~6 pixels a slice at 1.9 mm, so σ 30 HU leaves its median uncertain by ~3 HU.
+            var tolerance = Math.Max(3, 3 * 1.2533 * noise / Math.Sqrt(point.RoiVoxels));
+            Assert.True(Math.Abs(point.MeasuredHu - rod.ExpectedHu) <= tolerance, $"rod {rod.Name}: measured {point.MeasuredHu:0.0} HU, truth {rod.ExpectedHu:0.0} (tolerance {tolerance:0.0})");
             Assert.True(Math.Abs(point.ResidualHu) <= 3, $"rod {rod.Name}: residual {point.ResidualHu:0.0} HU");
         }
 

@@ -35,9 +35,12 @@ public sealed class EvalVbmdTests
                     Assert.True(onTruth.WithinPhantomTolerance, $"seed {evalCase.Options.Seed}, truth mask: {onTruth}");
                     break;
                 case EvalVbmdCommand.Suite.Internal:
+                    // Within 5 %, or 2 mg/cm³ at low density: the generator's fat (Woodard-White adipose 3) reads ~4.5 HU
+                    // above the ICRP adipose of the tissue model, inside fat's 6 HU population spread, and the weighted fit
+                    // moves the intercept by ~2 HU for it: 1.5 mg/cm³, 5 % of a 30 mg/cm³ body (decision 0006).
                     Assert.Equal("internal", result.Method);
-                    Assert.InRange(onModel.ErrorPercent, -5, 5);
-                    Assert.InRange(onTruth.ErrorPercent, -5, 5);
+                    Assert.True(Math.Abs(onModel.ErrorMg) <= Math.Max(2, 0.05 * onModel.Equivalent), $"seed {evalCase.Options.Seed}, model: {onModel}");
+                    Assert.True(Math.Abs(onTruth.ErrorMg) <= Math.Max(2, 0.05 * onTruth.Equivalent), $"seed {evalCase.Options.Seed}, truth mask: {onTruth}");
                     break;
                 default:
                     Assert.NotNull(result.L1Unusable);
