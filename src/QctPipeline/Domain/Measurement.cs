@@ -84,7 +84,11 @@ public sealed record VertebraAssessment(
 public sealed record LevelChoice(VertebralLevel? Level, bool Usable, string Reason);
 
 /// <summary>The mean of two vertebrae's trabecular density (mg/cm³ HA), the levels it used and its ACR category.</summary>
-public sealed record TwoLevelMean(double VbmdMgPerCm3, double MeanHu, IReadOnlyList<VertebralLevel> Levels, BoneDensityCategory Category);
+public sealed record TwoLevelMean(double VbmdMgPerCm3, double MeanHu, IReadOnlyList<VertebralLevel> Levels, BoneDensityCategory Category)
+{
+    /// <summary>L2's eroded-body ROI, the second half of the mean (L1's is <see cref="Measurement.ErodedBody"/>).</summary>
+    public required TrabecularRoi L2 { get; init; }
+}
 
 /// <summary>
 /// Trabecular density of one vertebra. ROI values are null only when <see cref="LevelChoice.Level"/> is null; the

@@ -115,7 +115,7 @@ public static class VertebralMeasurement
         }
 
         var mean = (l1Density.Mean + l2Density.Mean) / 2;
-        return (new TwoLevelMean(mean, (l1.Hu.Mean + l2Roi.Hu.Mean) / 2, [VertebralLevel.L1, VertebralLevel.L2], BoneDensityInterpretation.Categorize(mean)), null);
+        return (new TwoLevelMean(mean, (l1.Hu.Mean + l2Roi.Hu.Mean) / 2, [VertebralLevel.L1, VertebralLevel.L2], BoneDensityInterpretation.Categorize(mean)) { L2 = l2Roi }, null);
     }
 
     /// <summary>
