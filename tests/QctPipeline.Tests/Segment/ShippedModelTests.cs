@@ -15,7 +15,7 @@ public sealed class ShippedModelTests
         ["status", "reason", "patientId", "studyDate", "studyInstanceUid", "seriesInstanceUid", "l1", "levels", "counts", "calibration", "contrast", "kvp", "densityMap", "store", "comparison", "warnings", "timingsMs"];
 
     private static readonly string[] L1Fields =
-        ["found", "centroidLps", "volumeMl", "confidence", "measuredLevel", "trabecular", "vbmd", "category", "categoryContrastAffected", "huFlags", "categoryBasis", "l1l2"];
+        ["found", "centroidLps", "volumeMl", "confidence", "measuredLevel", "trabecular", "vbmd", "category", "categoryContrastAffected", "huFlags", "categoryBasis", "categoryUncertain", "l1l2"];
 
     internal static string? ShippedManifest()
     {
