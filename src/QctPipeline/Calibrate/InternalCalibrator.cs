@@ -18,8 +18,9 @@ public sealed record ReferenceTissues(IReadOnlyList<TissueRoi> Rois, IReadOnlyLi
 /// <summary>
 /// Internal (phantomless) calibration: reference tissues on the slices within
 /// <see cref="CalibrationOptions.ReferenceSlabHalfMm"/> of L1, each ROI chosen automatically and summarised by its
-/// median (robust to the odd vessel or partial-volume pixel), then a least-squares line through the tissues' measured
-/// HU against their HA-equivalent densities (<see cref="ReferenceTissueModel"/>).
+/// median (robust to the odd vessel or partial-volume pixel), and the patient's water-equivalent diameter; then a
+/// weighted least-squares line through the tissues' measured HU against their HA-equivalent densities at that
+/// patient's size (<see cref="ReferenceTissueModel"/>, <see cref="TissueFit"/>).
 /// <list type="bullet">
 /// <item>Air: outside the body (flood-filled from the image edge), ≥ 10 mm from it, where the 3×3 mean is below
 /// −950 HU (foam table pads, about −900 HU, are not air).</item>
