@@ -12,8 +12,11 @@ internal static class HumanSummary
         if (report.L1.Vbmd is { MgPerCm3: { } vbmd } density)
         {
             var level = report.L1.MeasuredLevel?.Level ?? "L1";
-            var category = report.L1.Category is { } c ? $", {c}{(report.L1.CategoryContrastAffected ? " (contrast-affected)" : string.Empty)}" : string.Empty;
-            yield return Invariant($"{level} vBMD {vbmd:0.0} mg/cm³ HA ({density.Method} calibration){category}; mean {report.L1.Trabecular?.MeanHu:0.0} HU");
+            var category = report.L1.Category is { } c
+                ? $", {c}{(report.L1.CategoryContrastAffected ? " (contrast-affected)" : string.Empty)}{(report.L1.CategoryUncertain is { } uncertain ? $" (not certain: {uncertain})" : string.Empty)}"
+                : string.Empty;
+            var spread = density.CalibrationSdMgPerCm3 is { } sd ? Invariant($" ± {1.96 * sd:0.0} (95 %, calibration alone)") : string.Empty;
+            yield return Invariant($"{level} vBMD {vbmd:0.0}{spread} mg/cm³ HA ({density.Method} calibration){category}; mean {report.L1.Trabecular?.MeanHu:0.0} HU");
             yield return report.L1.L1L2 is { VbmdMgPerCm3: { } mean } twoLevels
                 ? Invariant($"ACR L1–L2 mean {mean:0.0} mg/cm³ HA, {twoLevels.Category}")
                 : $"no ACR L1–L2 mean: {report.L1.L1L2?.Missing}";
