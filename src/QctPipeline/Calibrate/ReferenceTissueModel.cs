@@ -77,6 +77,12 @@ public static class ReferenceTissueModel
         new(150, 400, 1.0038, -996.2, -91.53, 41.71, 43.54, 0.0092), // HU fat/muscle/blood -91.9/41.9/43.7
     ];
 
+    /// <summary>The table's axes: its tube voltages and water paths, ascending.</summary>
+    private static readonly double[] Kvps = [.. Rows.Select(row => row.Kvp).Distinct()];
+
+    /// <inheritdoc cref="Kvps"/>
+    private static readonly double[] WaterPathsMm = [.. Rows.Select(row => row.WaterPathMm).Distinct()];
+
     /// <summary>The tube voltage assumed when the series does not state one.</summary>
     public const double DefaultKvp = 120;
 
@@ -123,33 +129,24 @@ public static class ReferenceTissueModel
             warnings.Add(FormattableString.Invariant($"patient size not measured: reference tissue model at a {DefaultWaterPathMm} mm water path assumed"));
         }
 
-        var kvps = Rows.Select(row => row.Kvp).Distinct().ToArray();
-        var paths = Rows.Select(row => row.WaterPathMm).Distinct().ToArray();
-        if (wantedKvp < kvps[0] || wantedKvp > kvps[^1])
+        if (wantedKvp < Kvps[0] || wantedKvp > Kvps[^1])
         {
-            warnings.Add(string.Create(CultureInfo.InvariantCulture, $"{wantedKvp} kVp is outside the reference tissue model's {kvps[0]}–{kvps[^1]} kVp: nearest row used"));
-            wantedKvp = Math.Clamp(wantedKvp, kvps[0], kvps[^1]);
+            warnings.Add(string.Create(CultureInfo.InvariantCulture, $"{wantedKvp} kVp is outside the reference tissue model's {Kvps[0]}–{Kvps[^1]} kVp: nearest row used"));
+            wantedKvp = Math.Clamp(wantedKvp, Kvps[0], Kvps[^1]);
         }
 
-        if (wantedPath < paths[0] || wantedPath > paths[^1])
+        if (wantedPath < WaterPathsMm[0] || wantedPath > WaterPathsMm[^1])
         {
-            warnings.Add(string.Create(CultureInfo.InvariantCulture, $"a {wantedPath:0} mm water path is outside the reference tissue model's {paths[0]}–{paths[^1]} mm: nearest row used"));
-            wantedPath = Math.Clamp(wantedPath, paths[0], paths[^1]);
+            warnings.Add(string.Create(CultureInfo.InvariantCulture, $"a {wantedPath:0} mm water path is outside the reference tissue model's {WaterPathsMm[0]}–{WaterPathsMm[^1]} mm: nearest row used"));
+            wantedPath = Math.Clamp(wantedPath, WaterPathsMm[0], WaterPathsMm[^1]);
         }
 
-        var (k0, k1, tk) = Bracket(kvps, wantedKvp);
-        var (p0, p1, tp) = Bracket(paths, wantedPath);
+        var (k0, k1, tk) = Bracket(Kvps, wantedKvp);
+        var (p0, p1, tp) = Bracket(WaterPathsMm, wantedPath);
         Beam Row(double k, double p) => Rows.Single(row => row.Kvp == k && row.WaterPathMm == p);
         var atLow = Beam.Lerp(Row(k0, p0), Row(k0, p1), tp);
         var atHigh = Beam.Lerp(Row(k1, p0), Row(k1, p1), tp);
         return (Beam.Lerp(atLow, atHigh, tk), warnings);
-    }
-
-    /// <summary>HA-equivalent density (mg/cm³) of a reference tissue at a kVp for an average patient; warnings name any assumption.</summary>
-    public static (double Density, IReadOnlyList<string> Warnings) EquivalentDensity(ReferenceTissue tissue, double? kvp)
-    {
-        var (beam, warnings) = At(kvp, DefaultWaterPathMm);
-        return (beam.Density(tissue), warnings);
     }
 
     /// <summary>HU per mg/cm³ of HA in water at a kVp for an average patient (scales contrast and bone thresholds with tube voltage).</summary>
