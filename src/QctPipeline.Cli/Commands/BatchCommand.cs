@@ -188,6 +188,7 @@ internal static class BatchCommand
         }
 
         var models = new List<SegmentationModel> { loadModel() };
+        (double WorkingSetMb, double ManagedMb) held = default;
         var manifest = models[0].Manifest;
         var run = new RunState(studies.Count, store, log, pseudonymize, logPhi);
         var interactive = !Console.IsOutputRedirected && !Console.IsErrorRedirected;
@@ -218,6 +219,8 @@ internal static class BatchCommand
                 Process(line => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"[{run.Done}/{studies.Count}] {line.Status,-7} {line.Study}{(line.Reason is { } reason ? $": {reason}" : string.Empty)}")));
             }
+
+            held = HeldMemory();
         }
         finally
         {
@@ -232,10 +235,21 @@ internal static class BatchCommand
         BatchWorkers.WriteAtomically(summary, SummaryCsv(rows));
         BatchWorkers.WriteAtomically(Path.Combine(outDirectory, "index.html"), CohortIndex(rows, outDirectory, options.Comparison));
         Console.WriteLine(run.Describe(clock.Elapsed));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak memory {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0):0} MB"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak memory {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0):0} MB; held after the last study {held.WorkingSetMb:0} MB (managed heap {held.ManagedMb:0} MB)"));
         Console.WriteLine($"log {logPath}; summary {summary}; store {store.Path}");
         // An empty shard has nothing to do and is no failure; a batch that found studies and could use none is.
         return studies.Count > 0 && run.Analysed + run.Skipped == 0 ? ExitCodes.Failure : ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// What the process still holds once every study has ended and its memory was released, models still loaded: a
+    /// stopped study whose volume or network run lingered shows here, whatever the timing of its stop did to the peak.
+    /// </summary>
+    private static (double WorkingSetMb, double ManagedMb) HeldMemory()
+    {
+        var managed = GC.GetTotalMemory(forceFullCollection: true);
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        return (process.WorkingSet64 / (1024.0 * 1024.0), managed / (1024.0 * 1024.0));
     }
 
     /// <summary>A study's output folder: a hash of its key (StudyInstanceUID), never a DICOM string.</summary>

@@ -30,6 +30,25 @@ public sealed class DicomDataset(IReadOnlyDictionary<DicomTag, DicomElement> ele
 
     public DicomElement? Find(DicomTag tag) => elements.GetValueOrDefault(tag);
 
+    /// <summary>
+    /// A data set of only the top-level <paramref name="tags"/> present, their values copied out of the buffer the file
+    /// was read into, so that buffer is not kept alive by a few strings (a batch keeps every study's frames from
+    /// discovery to the end of the run).
+    /// </summary>
+    public DicomDataset Retaining(params ReadOnlySpan<DicomTag> tags)
+    {
+        var kept = new Dictionary<DicomTag, DicomElement>(tags.Length);
+        foreach (var tag in tags)
+        {
+            if (elements.TryGetValue(tag, out var element))
+            {
+                kept[tag] = element with { Value = element.Value.ToArray(), Items = [], Fragments = [] };
+            }
+        }
+
+        return new DicomDataset(kept, bigEndian, textEncoding);
+    }
+
     /// <summary>The value with trailing padding (spaces, NULs) and leading spaces removed; null when absent or empty.</summary>
     public string? GetString(DicomTag tag)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using QctPipeline.Dicom;
 using QctPipeline.Domain;
 using QctPipeline.Ingest;
 using QctPipeline.Nifti;
@@ -31,6 +32,22 @@ public sealed class RealDataIngestTests
         Assert.Contains(skipped, s => s.Frames.Any(f => f.FilePath.Contains("S4010")) && s.SkipReason!.StartsWith("secondary capture", StringComparison.Ordinal));
         Assert.Empty(survey.Problems);
         Assert.Equal(4, survey.Ignored.Count(p => Path.GetFileName(p.Path) == "DIRFILE" && p.Reason == "DICOMDIR (media directory index), not an image"));
+    }
+
+    [Fact]
+    public void An_assembled_series_keeps_the_first_frames_header_and_only_the_identity_of_the_others()
+    {
+        var selected = DicomIngest.Survey(RealData.Path("dcm-qa-ct-exam", "S2010"), Options).Selection.Selected!;
+
+        Assert.Equal("UB", selected.Frames[0].Header.GetString(DicomTag.ConvolutionKernel));
+        Assert.All(selected.Frames.Skip(1), f =>
+        {
+            Assert.Equal(5, f.Header.Elements.Count());
+            Assert.Null(f.Header.GetString(DicomTag.ConvolutionKernel));
+            Assert.Equal("CT", f.Modality);
+            Assert.Equal(selected.SeriesInstanceUid, f.SeriesInstanceUid);
+        });
+        Assert.Equal(selected.Frames.Count, selected.Frames.Select(f => f.Header.GetString(DicomTag.SopInstanceUid)).Distinct().Count());
     }
 
     [Fact]
