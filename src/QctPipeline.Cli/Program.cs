@@ -13,6 +13,7 @@ root.Subcommands.Add(CalibrateCommand.Create());
 root.Subcommands.Add(EvalModelCommand.Create());
 root.Subcommands.Add(EvalPhantomCommand.Create());
 root.Subcommands.Add(EvalInternalCommand.Create());
+root.Subcommands.Add(EvalIntervalCommand.Create());
 root.Subcommands.Add(EvalVbmdCommand.Create());
 root.Subcommands.Add(EvalRealCommand.Create());
 root.Subcommands.Add(HistoryCommand.Create());

@@ -48,6 +48,12 @@ internal static class DicomOutputs
         {
             new ReportedNumber(Local("vbmd-eroded", "Trabecular vBMD, eroded body (HA-equivalent)"), vbmd, CodedConcept.MilligramPerCubicCentimetre),
         };
+        if (exam.VbmdCi95 is var (lower, upper))
+        {
+            items.Add(new ReportedNumber(Local("vbmd-ci95-lower", "Trabecular vBMD, lower bound of the 95 % interval"), lower, CodedConcept.MilligramPerCubicCentimetre));
+            items.Add(new ReportedNumber(Local("vbmd-ci95-upper", "Trabecular vBMD, upper bound of the 95 % interval"), upper, CodedConcept.MilligramPerCubicCentimetre));
+        }
+
         if (exam.EllipseVbmdMgPerCm3 is { } ellipse)
         {
             items.Add(new ReportedNumber(Local("vbmd-ellipse", "Trabecular vBMD, mid-vertebral ellipse (HA-equivalent)"), ellipse, CodedConcept.MilligramPerCubicCentimetre));
@@ -91,6 +97,13 @@ internal static class DicomOutputs
             groups.Add(new MeasurementGroup(new CodedConcept("122496007", "SCT", "Lumbar spine"), "L1-L2 trabecular bone", DicomUids.FromText(key + "/tracking-l1l2"),
             [
                 new ReportedNumber(Local("vbmd-l1l2", "Trabecular vBMD, mean of L1 and L2 (ACR two-level figure, HA-equivalent)"), twoLevels, CodedConcept.MilligramPerCubicCentimetre),
+                .. exam.L1L2Ci95 is var (low, high)
+                    ? new ReportedItem[]
+                    {
+                        new ReportedNumber(Local("vbmd-l1l2-ci95-lower", "Mean of L1 and L2, lower bound of the 95 % interval"), low, CodedConcept.MilligramPerCubicCentimetre),
+                        new ReportedNumber(Local("vbmd-l1l2-ci95-upper", "Mean of L1 and L2, upper bound of the 95 % interval"), high, CodedConcept.MilligramPerCubicCentimetre),
+                    }
+                    : [],
                 new ReportedCode(Local("acr-category", "ACR QCT category"), Local(twoLevelCategory, twoLevelCategory.Replace('-', ' '))),
             ]));
         }

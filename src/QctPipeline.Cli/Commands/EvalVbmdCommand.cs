@@ -230,7 +230,7 @@ internal static class EvalVbmdCommand
         var twoLevels = measurement.L1L2 is { } mean
             ? new TwoLevelScore(mean.VbmdMgPerCm3, (equivalent + truth.EquivalentDensity("L2", study.TrueTrabecularDensity("L2", grid, mean.L2.VoxelIndices.Span, mean.L2.Weights.Span), phantom)) / 2)
             : null;
-        return new LevelScore(name, measurement.Choice.Usable, vbmd, equivalent, mineral, twoLevels);
+        return new LevelScore(name, measurement.Choice.Usable, vbmd, equivalent, mineral, twoLevels) { Ci95 = measurement.Ci95 };
     }
 
     /// <summary>Labels of one code moved onto another grid by nearest neighbour through patient space.</summary>
@@ -352,6 +352,9 @@ internal static class EvalVbmdCommand
 
     internal sealed record LevelScore(string Level, bool Usable, double Vbmd, double Equivalent, double Mineral, TwoLevelScore? TwoLevels)
     {
+        /// <summary>The measured vBMD's 95 % interval; null without one.</summary>
+        public VbmdInterval? Ci95 { get; init; }
+
         public double ErrorMg => Vbmd - Equivalent;
 
         public double ErrorPercent => 100 * ErrorMg / Equivalent;

@@ -64,7 +64,7 @@ internal static class ExportCommand
             "patient", "study_date", "study_uid", "series_uid", "manufacturer", "scanner_model", "device_serial", "kvp", "kernel", "slice_thickness_mm",
             "contrast_phase", "calibration_method", "calibration_slope", "calibration_intercept", "calibration_r", "model_name", "model_version",
             "measured_level", "level_usable", "mean_hu", "median_hu", "sd_hu", "ellipse_mean_hu", "roi_voxels", "roi_volume_ml", "vbmd_mg_cm3",
-            "ellipse_vbmd_mg_cm3", "category", "l1l2_vbmd_mg_cm3", "l1l2_category", "qc_flags", "software_version", "analysed_at"]));
+            "vbmd_ci95_low", "vbmd_ci95_high", "ellipse_vbmd_mg_cm3", "category", "l1l2_vbmd_mg_cm3", "l1l2_ci95_low", "l1l2_ci95_high", "l1l2_category", "qc_flags", "software_version", "analysed_at"]));
         foreach (var e in rows)
         {
             text.Append(Csv.Row([
@@ -72,7 +72,8 @@ internal static class ExportCommand
                 Csv.Number(e.Kvp), e.ConvolutionKernel, Csv.Number(e.SliceThicknessMm), e.ContrastPhase, e.CalibrationMethod, Csv.Number(e.CalibrationSlope),
                 Csv.Number(e.CalibrationIntercept), Csv.Number(e.CalibrationR), e.ModelName, e.ModelVersion, e.MeasuredLevel, Csv.Bool(e.LevelUsable),
                 Csv.Number(e.MeanHu), Csv.Number(e.MedianHu), Csv.Number(e.SdHu), Csv.Number(e.EllipseMeanHu), Csv.Number(e.RoiVoxels), Csv.Number(e.RoiVolumeMl),
-                Csv.Number(e.VbmdMgPerCm3), Csv.Number(e.EllipseVbmdMgPerCm3), e.Category, Csv.Number(e.L1L2VbmdMgPerCm3), e.L1L2Category, string.Join(" ", e.QcFlags), e.SoftwareVersion,
+                Csv.Number(e.VbmdMgPerCm3), Csv.Number(e.VbmdCi95?.Lower), Csv.Number(e.VbmdCi95?.Upper), Csv.Number(e.EllipseVbmdMgPerCm3), e.Category,
+                Csv.Number(e.L1L2VbmdMgPerCm3), Csv.Number(e.L1L2Ci95?.Lower), Csv.Number(e.L1L2Ci95?.Upper), e.L1L2Category, string.Join(" ", e.QcFlags), e.SoftwareVersion,
                 e.AnalysedAt.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)]));
         }
 

@@ -15,10 +15,10 @@ internal static class HumanSummary
             var category = report.L1.Category is { } c
                 ? $", {c}{(report.L1.CategoryContrastAffected ? " (contrast-affected)" : string.Empty)}{(report.L1.CategoryUncertain is { } uncertain ? $" (not certain: {uncertain})" : string.Empty)}"
                 : string.Empty;
-            var spread = density.CalibrationSdMgPerCm3 is { } sd ? Invariant($" ± {1.96 * sd:0.0} (95 %, calibration alone)") : string.Empty;
-            yield return Invariant($"{level} vBMD {vbmd:0.0}{spread} mg/cm³ HA ({density.Method} calibration){category}; mean {report.L1.Trabecular?.MeanHu:0.0} HU");
+            var spread = density.Ci95 is [var lower, var upper] ? Invariant($" (95 % {lower:0.0}–{upper:0.0})") : string.Empty;
+            yield return Invariant($"{level} vBMD {vbmd:0.0} mg/cm³ HA{spread} ({density.Method} calibration){category}; mean {report.L1.Trabecular?.MeanHu:0.0} HU");
             yield return report.L1.L1L2 is { VbmdMgPerCm3: { } mean } twoLevels
-                ? Invariant($"ACR L1–L2 mean {mean:0.0} mg/cm³ HA, {twoLevels.Category}")
+                ? Invariant($"ACR L1–L2 mean {mean:0.0} mg/cm³ HA{(twoLevels.Ci95 is [var low, var high] ? Invariant($" (95 % {low:0.0}–{high:0.0})") : string.Empty)}, {twoLevels.Category}")
                 : $"no ACR L1–L2 mean: {report.L1.L1L2?.Missing}";
         }
         else if (report.L1.Trabecular is { MeanHu: { } hu })
@@ -54,6 +54,11 @@ internal static class HumanSummary
         {
             Invariant($"vs baseline {c.BaselineDate:yyyy-MM-dd} ({c.DaysFromBaseline} days): {fromBaseline:+0.0;-0.0} % ({c.ChangeFromBaselineMgPerCm3:+0.0;-0.0} mg/cm³, {c.AnnualizedPercent:+0.0;-0.0} %/year)"),
         };
+        if (c.ChangeFromBaselineCi95 is [var low, var high])
+        {
+            parts.Add(Invariant($"change 95 % {low:+0.0;-0.0} to {high:+0.0;-0.0} mg/cm³, {(c.SignificantChange == true ? "significant for this exam pair" : "not significant for this exam pair")}"));
+        }
+
         if (c.PreviousDate != c.BaselineDate && c.PercentChangeFromPrevious is { } fromPrevious)
         {
             parts.Add(Invariant($"vs previous {c.PreviousDate:yyyy-MM-dd}: {fromPrevious:+0.0;-0.0} %"));

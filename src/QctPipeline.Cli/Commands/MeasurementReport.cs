@@ -23,8 +23,11 @@ internal sealed record TrabecularReport(double? MeanHu, double? MedianHu, double
     public static double? Rounded(double? value) => value is { } v && double.IsFinite(v) ? Math.Round(v, 2) : null;
 }
 
-/// <summary>The measured level's vBMD, and the SD its calibration line's own uncertainty gives it (null when the method gives none).</summary>
-internal sealed record VbmdReport(double? MgPerCm3, double? EllipseMgPerCm3, string Method, double? CalibrationSdMgPerCm3)
+/// <summary>
+/// The measured level's vBMD with its 95 % interval and the interval's parts, and the SD its calibration line's own
+/// uncertainty gives it (null when the method gives none).
+/// </summary>
+internal sealed record VbmdReport(double? MgPerCm3, double? EllipseMgPerCm3, string Method, double? CalibrationSdMgPerCm3, double[]? Ci95, IntervalPartsReport? Ci95Parts)
 {
     public static VbmdReport? From(Measurement? measurement) => measurement?.Calibration is not { } calibration || measurement.VbmdMgPerCm3 is null
         ? null
@@ -32,8 +35,25 @@ internal sealed record VbmdReport(double? MgPerCm3, double? EllipseMgPerCm3, str
             TrabecularReport.Rounded(measurement.VbmdMgPerCm3),
             TrabecularReport.Rounded(measurement.EllipseVbmdMgPerCm3),
             CalibrationReport.MethodName(calibration.Method),
-            measurement.ErodedBody?.Hu.Mean is { } hu ? TrabecularReport.Rounded(calibration.DensitySdAt(hu)) : null);
+            measurement.ErodedBody?.Hu.Mean is { } hu ? TrabecularReport.Rounded(calibration.DensitySdAt(hu)) : null,
+            IntervalPartsReport.Bounds(measurement.Ci95),
+            IntervalPartsReport.From(measurement.Ci95, measurement.Noise));
 }
+
+/// <summary>What a vBMD's 95 % interval is made of, each part one SD in mg/cm³, and the image noise it used (null when none was measured).</summary>
+internal sealed record IntervalPartsReport(double NoiseSd, double CalibrationSd, double PlacementSd, double RoiDefinitionSd, double TotalSd, NoiseReport? Noise)
+{
+    public static IntervalPartsReport? From(VbmdInterval? interval, NoiseEstimate? noise) => interval is null
+        ? null
+        : new IntervalPartsReport(Math.Round(interval.NoiseSdMg, 3), Math.Round(interval.CalibrationSdMg, 3), Math.Round(interval.PlacementSdMg, 3),
+            Math.Round(interval.RoiDefinitionSdMg, 3), Math.Round(interval.SdMg, 3),
+            noise is null ? null : new NoiseReport(Math.Round(noise.SigmaHu, 2), Math.Round(noise.CorrelationFactor, 2), noise.BoxesPooled, noise.BoxesFound));
+
+    public static double[]? Bounds(VbmdInterval? interval) => interval is null ? null : [Math.Round(interval.Lower, 2), Math.Round(interval.Upper, 2)];
+}
+
+/// <summary>Image noise beside the vertebra: SD (HU), the correlation factor on a mean's variance, boxes pooled of those found.</summary>
+internal sealed record NoiseReport(double SigmaHu, double CorrelationFactor, int BoxesPooled, int BoxesFound);
 
 /// <summary>The HU screening flags of the measured level; null flags with the reason where the cut-offs are not defined.</summary>
 internal sealed record HuFlagsReport(double MeanHu, string Level, bool? AtOrBelow160Hu, bool? AtOrBelow110Hu, string? NotApplicable)
@@ -44,14 +64,14 @@ internal sealed record HuFlagsReport(double MeanHu, string Level, bool? AtOrBelo
 }
 
 /// <summary>The ACR two-level figure: the L1–L2 mean and its category, or why there is none.</summary>
-internal sealed record TwoLevelReport(double? VbmdMgPerCm3, double? MeanHu, IReadOnlyList<string> Levels, string? Category, string? Missing)
+internal sealed record TwoLevelReport(double? VbmdMgPerCm3, double[]? Ci95, double? MeanHu, IReadOnlyList<string> Levels, string? Category, string? Missing)
 {
     public static TwoLevelReport? From(Measurement? measurement) => measurement switch
     {
         null => null,
-        { L1L2: { } mean } => new TwoLevelReport(TrabecularReport.Rounded(mean.VbmdMgPerCm3), TrabecularReport.Rounded(mean.MeanHu),
+        { L1L2: { } mean } => new TwoLevelReport(TrabecularReport.Rounded(mean.VbmdMgPerCm3), IntervalPartsReport.Bounds(mean.Ci95), TrabecularReport.Rounded(mean.MeanHu),
             [.. mean.Levels.Select(level => MeasuredLevelReport.LevelName(level, null))], MeasuredLevelReport.CategoryName(mean.Category), null),
-        _ => new TwoLevelReport(null, null, [], null, measurement.TwoLevelMeanMissing),
+        _ => new TwoLevelReport(null, null, null, [], null, measurement.TwoLevelMeanMissing),
     };
 }
 

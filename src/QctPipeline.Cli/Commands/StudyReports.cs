@@ -53,10 +53,10 @@ internal static class StudyReports
             ("study date", report.StudyDate ?? "(no valid date)"),
             ("series", report.SeriesInstanceUid ?? "-"),
             ("level measured", l1.MeasuredLevel is { } level ? $"{level.Level} — {level.Reason}" : report.Reason ?? "none"),
-            ("vBMD (eroded body)", l1.Vbmd?.MgPerCm3 is { } v ? Invariant($"{v:0.0} mg/cm³ HA") : "-"),
+            ("vBMD (eroded body)", l1.Vbmd?.MgPerCm3 is { } v ? Invariant($"{v:0.0} mg/cm³ HA{(l1.Vbmd.Ci95 is [var low, var high] ? Invariant($" (95 % interval {low:0.0}–{high:0.0})") : string.Empty)}") : "-"),
             ("vBMD (mid-vertebral ellipse)", l1.Vbmd?.EllipseMgPerCm3 is { } e ? Invariant($"{e:0.0} mg/cm³ HA") : "-"),
             ("ACR category", l1.Category is { } cat ? $"{cat}{(l1.CategoryContrastAffected ? " (contrast-affected)" : string.Empty)}, from {l1.CategoryBasis}{(l1.CategoryUncertain is { } uncertain ? $"; not certain: {uncertain}" : string.Empty)}" : "-"),
-            ("ACR L1–L2 mean", l1.L1L2 is { VbmdMgPerCm3: { } mean } twoLevels ? Invariant($"{mean:0.0} mg/cm³ HA, {twoLevels.Category}") : l1.L1L2?.Missing ?? "-"),
+            ("ACR L1–L2 mean", l1.L1L2 is { VbmdMgPerCm3: { } mean } twoLevels ? Invariant($"{mean:0.0} mg/cm³ HA{(twoLevels.Ci95 is [var lo, var hi] ? Invariant($" (95 % interval {lo:0.0}–{hi:0.0})") : string.Empty)}, {twoLevels.Category}") : l1.L1L2?.Missing ?? "-"),
             ("trabecular HU", l1.Trabecular is { } t ? Invariant($"mean {t.MeanHu:0.0}, median {t.MedianHu:0.0}, SD {t.SdHu:0.0}; {t.Voxels:0} voxels, {t.VolumeMl:0.00} ml; {t.BoneIslands} bone island(s)") : "-"),
             ("HU screening", l1.HuFlags is { } h
                 ? h.NotApplicable is { } why ? Invariant($"{h.MeanHu:0.0} HU at {h.Level}; not screened: {why}") : Invariant($"{h.MeanHu:0.0} HU at {h.Level}: ≤ 160 HU {(h.AtOrBelow160Hu == true ? "yes" : "no")}, ≤ 110 HU {(h.AtOrBelow110Hu == true ? "yes" : "no")}")

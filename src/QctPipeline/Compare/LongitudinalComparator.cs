@@ -73,6 +73,7 @@ public static class LongitudinalComparator
             mismatch.AddRange(Differences(exam, current, options).Select(d => $"{label} {exam.StudyDate:yyyy-MM-dd}: {d}"));
         }
 
+        var (baselineInterval, previousInterval) = (ChangeInterval(baseline, current), ChangeInterval(previous, current));
         var reason = mismatch.Count > 0 ? "compared; the protocols differ, so the change is not like for like" : "compared";
         if (notCompared.Count > 0)
         {
@@ -95,6 +96,10 @@ public static class LongitudinalComparator
             DeclineFromBaseline = fromBaseline.Percent <= -options.DeclineThresholdPercent,
             DeclineFromPrevious = fromPrevious.Percent <= -options.DeclineThresholdPercent,
             ExceedsLsc = Math.Abs(fromBaseline.Percent) > lsc,
+            ChangeFromBaselineCi95 = baselineInterval,
+            SignificantChange = ExcludesZero(baselineInterval),
+            ChangeFromPreviousCi95 = previousInterval,
+            SignificantChangeFromPrevious = ExcludesZero(previousInterval),
             ExceedsLscFromPrevious = Math.Abs(fromPrevious.Percent) > lsc,
             LscPercent = Math.Round(lsc, 2),
             CategoryTransitions = transitions,
@@ -170,6 +175,25 @@ public static class LongitudinalComparator
         "internal" => 2,
         _ => 3,
     };
+
+    /// <summary>
+    /// The 95 % interval of later − earlier: each exam's interval read back as a normal SD (half-width / 1.96), the two
+    /// independent (separate scans, separate calibrations); null when either has none. Unrounded.
+    /// </summary>
+    private static double[]? ChangeInterval(ExamRecord earlier, ExamRecord later)
+    {
+        if (earlier.VbmdCi95 is not var (earlierLow, earlierHigh) || later.VbmdCi95 is not var (laterLow, laterHigh)
+            || earlier.VbmdMgPerCm3 is not { } before || later.VbmdMgPerCm3 is not { } after)
+        {
+            return null;
+        }
+
+        const double z95 = 1.96;
+        var sd = Math.Sqrt(Math.Pow((earlierHigh - earlierLow) / (2 * z95), 2) + Math.Pow((laterHigh - laterLow) / (2 * z95), 2));
+        return [after - before - (z95 * sd), after - before + (z95 * sd)];
+    }
+
+    private static bool? ExcludesZero(double[]? interval) => interval is [var low, var high] ? low > 0 || high < 0 : null;
 
     private static (double Mg, double Percent) Change(ExamRecord earlier, ExamRecord later)
     {

@@ -51,6 +51,21 @@ public sealed record Comparison
 
     public bool ExceedsLsc { get; init; }
 
+    /// <summary>
+    /// The 95 % interval of the change from baseline (mg/cm³): the two exams' own intervals combined as independent
+    /// errors. This exam-specific precision sits beside the population LSC; null when either exam has no interval.
+    /// </summary>
+    public double[]? ChangeFromBaselineCi95 { get; init; }
+
+    /// <summary>Whether <see cref="ChangeFromBaselineCi95"/> excludes 0; null without it.</summary>
+    public bool? SignificantChange { get; init; }
+
+    /// <summary>The 95 % interval of the change from the previous exam (mg/cm³); null when either exam has no interval.</summary>
+    public double[]? ChangeFromPreviousCi95 { get; init; }
+
+    /// <summary>Whether <see cref="ChangeFromPreviousCi95"/> excludes 0; null without it.</summary>
+    public bool? SignificantChangeFromPrevious { get; init; }
+
     public bool ExceedsLscFromPrevious { get; init; }
 
     public double LscPercent { get; init; }

@@ -79,6 +79,12 @@ public sealed record ExamRecord
     /// <summary>The ACR category of <see cref="L1L2VbmdMgPerCm3"/>.</summary>
     public string? L1L2Category { get; init; }
 
+    /// <summary>The 95 % interval of <see cref="VbmdMgPerCm3"/> (noise, calibration, ROI placement and definition); null without one.</summary>
+    public (double Lower, double Upper)? VbmdCi95 { get; init; }
+
+    /// <summary>The 95 % interval of <see cref="L1L2VbmdMgPerCm3"/>.</summary>
+    public (double Lower, double Upper)? L1L2Ci95 { get; init; }
+
     /// <summary>Short machine-readable marks: no-l1, level-unusable, fallback-level, contrast-affected, no-calibration.</summary>
     public IReadOnlyList<string> QcFlags { get; init; } = [];
 

@@ -12,6 +12,25 @@ public sealed record ValueStatistics(double Mean, double Median, double Standard
 /// </summary>
 public sealed record TrabecularRoi(double Voxels, double VolumeMl, ValueStatistics Hu, ValueStatistics? MgPerCm3, ReadOnlyMemory<int> VoxelIndices, ReadOnlyMemory<float> Weights);
 
+/// <summary>
+/// Image noise measured in uniform soft tissue of the slices a vertebra spans: its SD (HU) and the factor its spatial
+/// correlation puts on the variance of a mean (a mean of N voxels varies by σ²·factor/N), pooled over the quietest
+/// boxes of those found.
+/// </summary>
+public sealed record NoiseEstimate(double SigmaHu, double CorrelationFactor, int BoxesPooled, int BoxesFound);
+
+/// <summary>
+/// The 95 % interval of one vBMD (mg/cm³) and its parts, each one standard deviation: the ROI mean's noise (with the
+/// noise's spatial correlation), the calibration line's own uncertainty, where the ROI lies (the body eroded 1 mm less
+/// and more, moved a voxel along each axis) and how the ROI is defined (eroded body against mid-vertebral ellipse,
+/// taken as uniform between them). The parts are independent and add in quadrature. This is the precision of this
+/// exam's figure; the population least significant change is a separate figure.
+/// </summary>
+public sealed record VbmdInterval(double Lower, double Upper, double NoiseSdMg, double CalibrationSdMg, double PlacementSdMg, double RoiDefinitionSdMg)
+{
+    public double SdMg => Math.Sqrt((NoiseSdMg * NoiseSdMg) + (CalibrationSdMg * CalibrationSdMg) + (PlacementSdMg * PlacementSdMg) + (RoiDefinitionSdMg * RoiDefinitionSdMg));
+}
+
 /// <summary>Small very bright clusters inside the eroded body, left out of both ROIs (with a one-voxel rim).</summary>
 public sealed record BoneIslands(int Count, double VolumeMm3, double ExcludedVolumeMm3);
 
@@ -86,6 +105,9 @@ public sealed record LevelChoice(VertebralLevel? Level, bool Usable, string Reas
 /// <summary>The mean of two vertebrae's trabecular density (mg/cm³ HA), the levels it used and its ACR category.</summary>
 public sealed record TwoLevelMean(double VbmdMgPerCm3, double MeanHu, IReadOnlyList<VertebralLevel> Levels, BoneDensityCategory Category)
 {
+    /// <summary>The mean's 95 % interval: the two levels' noise, placement and definition parts independent, the calibration shared.</summary>
+    public VbmdInterval? Ci95 { get; init; }
+
     /// <summary>L2's eroded-body ROI, the second half of the mean (L1's is <see cref="Measurement.ErodedBody"/>).</summary>
     public required TrabecularRoi L2 { get; init; }
 }
@@ -124,6 +146,12 @@ public sealed record Measurement(
     /// 120 mg/cm³); null when the category is certain as far as the calibration goes.
     /// </summary>
     public string? CategoryUncertain { get; init; }
+
+    /// <summary>The 95 % interval of <see cref="VbmdMgPerCm3"/>; null without one.</summary>
+    public VbmdInterval? Ci95 { get; init; }
+
+    /// <summary>The image noise the interval used; null when no uniform soft tissue was found (the ROI's own SD stood in, with a warning).</summary>
+    public NoiseEstimate? Noise { get; init; }
 
     public double? VbmdMgPerCm3 => ErodedBody?.MgPerCm3?.Mean;
 

@@ -79,6 +79,24 @@ public sealed record MeasureOptions
     /// </summary>
     public double CalibrationUncertaintyWarnPercent { get; init; } = 5;
 
+    /// <summary>How much less and more the body is eroded (mm) when the ROI's placement is varied for the vBMD interval.</summary>
+    public double PlacementErosionStepMm { get; init; } = 1;
+
+    /// <summary>In-plane side (voxels) of the soft-tissue boxes the image noise is measured in.</summary>
+    public int NoiseBoxVoxels { get; init; } = 12;
+
+    /// <summary>A noise box holds only voxels within ± this many HU: fat to muscle, no air, no bone, no contrast-filled vessel.</summary>
+    public double NoiseTissueLimitHu { get; init; } = 200;
+
+    /// <summary>Fewer soft-tissue boxes than this and the noise is not measured (the ROI's own SD stands in, with a warning).</summary>
+    public int NoiseMinBoxes { get; init; } = 8;
+
+    /// <summary>
+    /// The least an axis's correlation sum (1 + 2 Σ ρ) may count: a sharp kernel's negative neighbour correlation must
+    /// not shrink the noise of a mean to nothing on a few boxes' estimate.
+    /// </summary>
+    public double NoiseMinAxisFactor { get; init; } = 0.25;
+
     /// <summary>An L1 body smaller or larger than this (ml) is not plausible for an adult (typical 20–45 ml): review.</summary>
     public double MinBodyMl { get; init; } = 8;
 

@@ -21,6 +21,12 @@ internal sealed record VertebralBodyAnalysis(
     double VoxelVolumeMm3,
     IReadOnlyList<string> Warnings)
 {
+    /// <summary>The eroded ROI's mean HU gathered again with the erosion and position varied (<see cref="RoiPlacement"/>).</summary>
+    public required double[] PlacementMeansHu { get; init; }
+
+    /// <summary>The slices the body's box spans: where the image noise beside it is measured.</summary>
+    public required (int From, int Count) Slices { get; init; }
+
     /// <summary>
     /// Null when the mask is empty. With an <paramref name="outline"/> the image found, the body's frame, its Genant heights
     /// and its endplates come from it (voxels whose slice reaches an endplate are left out of the ROIs); a bare mask
@@ -139,7 +145,24 @@ internal sealed record VertebralBodyAnalysis(
             ErodedVolumeMl = erodedHu.Length * voxelVolume / 1000,
             ReviewNotes = review,
         };
-        return new VertebralBodyAnalysis(assessment, erodedHu, rois.ErodedIndices, ellipseHu, rois.EllipseWeights, rois.EllipseIndices, islands, voxelVolume, warnings);
+        var roi = new byte[eroded.Length];
+        for (var index = 0; index < roi.Length; index++)
+        {
+            roi[index] = (byte)(eroded[index] & (excluded[index] ^ 1));
+        }
+
+        var placement = RoiPlacement.VariantMeansHu(inside, roi, excluded, hu, box, g.Spacing, variant =>
+        {
+            if (outline is not null)
+            {
+                EndplatePartialVolume(variant, box, g, frame, outline, options);
+            }
+        }, options);
+        return new VertebralBodyAnalysis(assessment, erodedHu, rois.ErodedIndices, ellipseHu, rois.EllipseWeights, rois.EllipseIndices, islands, voxelVolume, warnings)
+        {
+            PlacementMeansHu = placement,
+            Slices = (box.Z0, box.SizeZ),
+        };
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

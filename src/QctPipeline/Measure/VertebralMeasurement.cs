@@ -76,17 +76,45 @@ public static class VertebralMeasurement
         var (calibrationWarning, categoryUncertain) = CalibrationUncertainty(chosen, eroded, calibration, options);
         warnings.AddRange(calibrationWarning);
         var category = eroded.MgPerCm3 is { } density ? BoneDensityInterpretation.Categorize(density.Mean) : (BoneDensityCategory?)null;
-        var (twoLevels, missing) = L1L2Mean(chosen, eroded, analyses, calibration);
+        var noise = ImageNoise.Measure(volume, body.Slices.From, body.Slices.Count, options);
+        var parts = IntervalParts(chosen, body, eroded, ellipse, noise, calibration, warnings);
+        var ci95 = parts is null ? null : VbmdIntervals.Combine(eroded.MgPerCm3!.Mean, calibration!.DensitySdAt(eroded.Hu.Mean) ?? 0, parts);
+        var (twoLevels, missing) = L1L2Mean(chosen, eroded, parts, analyses, volume, calibration, options);
         return new Measurement(choice, assessments, eroded, ellipse, body.Islands, calibration, category, contrastAffected,
             BoneDensityInterpretation.Screen(eroded.Hu.Mean, chosen, options.Kvp), warnings)
-        { ReviewReasons = review, L1L2 = twoLevels, TwoLevelMeanMissing = missing, CategoryUncertain = categoryUncertain };
+        { ReviewReasons = review, L1L2 = twoLevels, TwoLevelMeanMissing = missing, CategoryUncertain = categoryUncertain, Ci95 = ci95, Noise = noise };
+    }
+
+    /// <summary>
+    /// One level's parts of the vBMD interval, with a warning for each part the series could not give as it should;
+    /// null without a calibrated vBMD. <paramref name="warnings"/> is null when the level's own warnings are not reported.
+    /// </summary>
+    private static VbmdIntervals.LevelParts? IntervalParts(VertebralLevel level, VertebralBodyAnalysis body, TrabecularRoi eroded, TrabecularRoi ellipse, NoiseEstimate? noise, Calibration? calibration, List<string>? warnings)
+    {
+        if (calibration is null || eroded.MgPerCm3 is not { } density || !double.IsFinite(density.Mean))
+        {
+            return null;
+        }
+
+        if (noise is null)
+        {
+            warnings?.Add($"{level}: no uniform soft tissue beside the body to measure the image noise in: the vBMD interval takes the ROI's own SD (bone texture counted as noise, its spatial correlation not)");
+        }
+
+        if (calibration.Uncertainty is null)
+        {
+            warnings?.Add($"{level}: the {calibration.Method.ToString().ToLowerInvariant()} calibration states no uncertainty of its own: the vBMD interval leaves it out");
+        }
+
+        return VbmdIntervals.Of(eroded, ellipse, body.PlacementMeansHu, noise, calibration);
     }
 
     /// <summary>
     /// The L1–L2 mean of the eroded-body densities, each level weighted equally as the ACR practice parameter averages
     /// vertebrae, or why there is none (L1 not the measured level, L2 not outlined or not usable, no calibration).
     /// </summary>
-    private static (TwoLevelMean? Mean, string? Missing) L1L2Mean(VertebralLevel chosen, TrabecularRoi l1, Dictionary<VertebralLevel, VertebralBodyAnalysis> analyses, Calibration? calibration)
+    private static (TwoLevelMean? Mean, string? Missing) L1L2Mean(VertebralLevel chosen, TrabecularRoi l1, VbmdIntervals.LevelParts? l1Parts,
+        Dictionary<VertebralLevel, VertebralBodyAnalysis> analyses, CtVolume volume, Calibration? calibration, MeasureOptions options)
     {
         if (chosen != VertebralLevel.L1)
         {
@@ -115,7 +143,11 @@ public static class VertebralMeasurement
         }
 
         var mean = (l1Density.Mean + l2Density.Mean) / 2;
-        return (new TwoLevelMean(mean, (l1.Hu.Mean + l2Roi.Hu.Mean) / 2, [VertebralLevel.L1, VertebralLevel.L2], BoneDensityInterpretation.Categorize(mean)) { L2 = l2Roi }, null);
+        var meanHu = (l1.Hu.Mean + l2Roi.Hu.Mean) / 2;
+        var l2Ellipse = Roi(l2.EllipseHu, l2.EllipseWeights, l2.EllipseVoxelIndices, l2.VoxelVolumeMm3, calibration);
+        var l2Parts = IntervalParts(VertebralLevel.L2, l2, l2Roi, l2Ellipse, ImageNoise.Measure(volume, l2.Slices.From, l2.Slices.Count, options), calibration, null);
+        var ci95 = l1Parts is null || l2Parts is null ? null : VbmdIntervals.Combine(mean, calibration.DensitySdAt(meanHu) ?? 0, l1Parts, l2Parts);
+        return (new TwoLevelMean(mean, meanHu, [VertebralLevel.L1, VertebralLevel.L2], BoneDensityInterpretation.Categorize(mean)) { L2 = l2Roi, Ci95 = ci95 }, null);
     }
 
     /// <summary>

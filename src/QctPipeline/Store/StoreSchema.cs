@@ -70,6 +70,14 @@ internal static class StoreSchema
         ALTER TABLE exams ADD COLUMN l1l2_vbmd REAL;
         ALTER TABLE exams ADD COLUMN l1l2_category TEXT;
         """,
+
+        // 3: the 95 % interval of each vBMD (issue 16); rows stored before it read null.
+        """
+        ALTER TABLE exams ADD COLUMN vbmd_ci_low REAL;
+        ALTER TABLE exams ADD COLUMN vbmd_ci_high REAL;
+        ALTER TABLE exams ADD COLUMN l1l2_ci_low REAL;
+        ALTER TABLE exams ADD COLUMN l1l2_ci_high REAL;
+        """,
     ];
 
     /// <summary>The SQLite schema in PostgreSQL's types: identity keys, double precision (REAL is 4 bytes there).</summary>

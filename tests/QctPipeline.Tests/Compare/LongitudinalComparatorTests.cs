@@ -61,6 +61,39 @@ public sealed class LongitudinalComparatorTests
     }
 
     [Theory]
+    [InlineData(100, 4, 94, 4, -12.0, 0.0, true)]
+    [InlineData(100, 4, 95, 4, -11.0, 1.0, false)]
+    public void Each_change_gets_the_interval_of_both_exams_and_is_significant_when_it_excludes_zero(double before, double beforeHalfWidth, double after, double afterHalfWidth, double low, double high, bool significant)
+    {
+        // Half-widths 4 and 4 (SDs 4/1.96): the change's SD is √2 · 4/1.96 and its half-width 4√2 = 5.66 mg/cm³.
+        var baseline = Exam("s1", "2025-01-10", before) with { VbmdCi95 = (before - beforeHalfWidth, before + beforeHalfWidth) };
+        var current = Exam("s2", "2025-07-10", after) with { VbmdCi95 = (after - afterHalfWidth, after + afterHalfWidth) };
+
+        var c = LongitudinalComparator.Compare(current, [baseline], Options);
+
+        var halfWidth = Math.Sqrt((beforeHalfWidth * beforeHalfWidth) + (afterHalfWidth * afterHalfWidth));
+        Assert.Equal(after - before - halfWidth, c.ChangeFromBaselineCi95![0], 6);
+        Assert.Equal(after - before + halfWidth, c.ChangeFromBaselineCi95[1], 6);
+        Assert.InRange(c.ChangeFromBaselineCi95[0], low - 0.5, low + 0.5);
+        Assert.InRange(c.ChangeFromBaselineCi95[1], high - 0.5, high + 0.5);
+        Assert.Equal(significant, c.SignificantChange);
+        Assert.Equal(c.ChangeFromBaselineCi95, c.ChangeFromPreviousCi95);
+    }
+
+    [Fact]
+    public void A_change_without_an_interval_on_either_exam_has_none_and_no_significance()
+    {
+        var baseline = Exam("s1", "2025-01-10", 100);
+        var current = Exam("s2", "2025-07-10", 90) with { VbmdCi95 = (86, 94) };
+
+        var c = LongitudinalComparator.Compare(current, [baseline], Options);
+
+        Assert.Null(c.ChangeFromBaselineCi95);
+        Assert.Null(c.SignificantChange);
+        Assert.True(c.DeclineFromBaseline);
+    }
+
+    [Theory]
     [InlineData(131, 128.38, false)]
     [InlineData(100, 95.01, false)]
     [InlineData(100, 95.0, true)]

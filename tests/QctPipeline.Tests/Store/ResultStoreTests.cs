@@ -29,6 +29,8 @@ public sealed class ResultStoreTests
         EllipseVbmdMgPerCm3 = 94.1,
         L1L2VbmdMgPerCm3 = 99.25,
         L1L2Category = "low-bone-density",
+        VbmdCi95 = (92.125, 100.875),
+        L1L2Ci95 = (96.5, 102.0),
         QcFlags = ["contrast-affected"],
         Warnings = ["a warning with \"quotes\" and ≥"],
         AnalysedAt = new DateTimeOffset(2026, 12, 1, 22, 0, 0, 123, TimeSpan.Zero),
@@ -150,16 +152,18 @@ public sealed class ResultStoreTests
         {
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "ALTER TABLE exams DROP COLUMN l1l2_vbmd; ALTER TABLE exams DROP COLUMN l1l2_category; PRAGMA user_version = 1;";
+            command.CommandText = "ALTER TABLE exams DROP COLUMN l1l2_vbmd; ALTER TABLE exams DROP COLUMN l1l2_category; " +
+                "ALTER TABLE exams DROP COLUMN vbmd_ci_low; ALTER TABLE exams DROP COLUMN vbmd_ci_high; ALTER TABLE exams DROP COLUMN l1l2_ci_low; ALTER TABLE exams DROP COLUMN l1l2_ci_high; PRAGMA user_version = 1;";
             command.ExecuteNonQuery();
         }
 
         using var migrated = ResultStore.Open(path);
-        Assert.Equal(2, StoreSchemaVersion(path));
+        Assert.Equal(3, StoreSchemaVersion(path));
         var read = Assert.Single(migrated.History("P1"));
         Assert.Equal(96.5, read.VbmdMgPerCm3);
         Assert.Null(read.L1L2VbmdMgPerCm3);
         Assert.Null(read.L1L2Category);
+        Assert.Null(read.VbmdCi95);
         migrated.Upsert(read with { L1L2VbmdMgPerCm3 = 99.25, L1L2Category = "low-bone-density" });
         Assert.Equal(99.25, Assert.Single(migrated.History("P1")).L1L2VbmdMgPerCm3);
     }
