@@ -230,7 +230,7 @@ internal static class EvalVbmdCommand
         var twoLevels = measurement.L1L2 is { } mean
             ? new TwoLevelScore(mean.VbmdMgPerCm3, (equivalent + truth.EquivalentDensity("L2", study.TrueTrabecularDensity("L2", grid, mean.L2.VoxelIndices.Span, mean.L2.Weights.Span), phantom)) / 2)
             : null;
-        return new LevelScore(name, measurement.Choice.Usable, vbmd, equivalent, mineral, twoLevels) { Ci95 = measurement.Ci95 };
+        return new LevelScore(name, measurement.Choice.Usable, vbmd, equivalent, mineral, twoLevels) { Ci95 = measurement.Ci95, HaInWater = truth.EquivalentDensity(name, mineral, false) };
     }
 
     /// <summary>Labels of one code moved onto another grid by nearest neighbour through patient space.</summary>
@@ -282,6 +282,9 @@ internal static class EvalVbmdCommand
                         yield return $"{label}: within max(1 mg/cm³, 1 %) of the equivalent truth {scores.Count(Within)}/{cases.Count} (target all); " +
                             $"error mg/cm³ {Range(scores.OfType<LevelScore>().Select(s => s.ErrorMg))}; phantom calibration used {cases.Count(c => c.Method == "phantom")}/{cases.Count}";
                         yield return $"{label}: vs mineral truth (marrow-fat error of single-energy QCT) % {Range(scores.OfType<LevelScore>().Select(s => s.MineralErrorPercent))}";
+                        var mindways = cases.Where(c => c.Case.Group == nameof(CalibrationPhantomKind.Mindways)).Select(pick).OfType<LevelScore>().ToList();
+                        yield return $"{label}: the Mindways chain itself (its truth against HA in water; rods rendered as certified K2HPO4 and water) % {Range(mindways.Select(s => s.ReferenceLineErrorPercent))}; " +
+                            $"Mindways vBMD against HA in water % {Range(mindways.Select(s => 100 * (s.Vbmd - s.HaInWater) / s.HaInWater))}";
                         var pairs = scores.Select(s => s?.TwoLevels).OfType<TwoLevelScore>().ToList();
                         yield return $"{label}: L1–L2 mean within max(1 mg/cm³, 1 %) of both levels' truth {pairs.Count(p => Math.Abs(p.ErrorMg) <= Math.Max(1, 0.01 * p.Equivalent))}/{pairs.Count}; error mg/cm³ {Range(pairs.Select(p => p.ErrorMg))}";
                     }
@@ -354,6 +357,12 @@ internal static class EvalVbmdCommand
     {
         /// <summary>The measured vBMD's 95 % interval; null without one.</summary>
         public VbmdInterval? Ci95 { get; init; }
+
+        /// <summary>What the ROI's noise-free HU read through HA in water: the phantom's reference line's own error is <see cref="Equivalent"/> against this.</summary>
+        public double HaInWater { get; init; }
+
+        /// <summary>How far the reference line itself (Mindways: its published K₂HPO₄ chain) reads from HA in water, in %.</summary>
+        public double ReferenceLineErrorPercent => 100 * (Equivalent - HaInWater) / HaInWater;
 
         public double ErrorMg => Vbmd - Equivalent;
 

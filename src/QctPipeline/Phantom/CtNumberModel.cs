@@ -121,6 +121,15 @@ public sealed class CtNumberModel
     /// <summary>HU of a material at a density other than its reference one (e.g. inflated lung).</summary>
     public double Hu(MaterialComposition material, double density) => HuOfLinearAttenuation(density * EffectiveMassAttenuation(material));
 
+    /// <summary>
+    /// HU of a two-material equivalence: water at <paramref name="waterMgPerCm3"/> plus a mineral at
+    /// <paramref name="mineralMgPerCm3"/>, each attenuating as itself. This is how Mindways certifies its rods (basis
+    /// materials; what the mineral displaces is already in the water density, e.g. 923 mg/cm³ in rod E), so no
+    /// displacement is applied here.
+    /// </summary>
+    public double HuOfEquivalence(MaterialComposition mineral, double mineralMgPerCm3, double waterMgPerCm3) =>
+        HuOfLinearAttenuation((waterMgPerCm3 / 1000.0 * waterMu) + (mineralMgPerCm3 / 1000.0 * EffectiveMassAttenuation(mineral)));
+
     /// <summary>HU added by 1 mg/cm³ of iodine.</summary>
     public double HuPerMilligramIodine => 1000.0 * EffectiveMassAttenuation(MaterialLibrary.Iodine) / 1000.0 / (waterMu - airMu);
 

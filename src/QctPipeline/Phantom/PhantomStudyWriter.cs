@@ -293,7 +293,7 @@ public static class PhantomStudyWriter
             CalibrationPhantom = options.CalibrationPhantom == CalibrationPhantomKind.None
                 ? null
                 : new CalibrationPhantomTruth(options.CalibrationPhantom, "Rods run through the whole series (along z unless the options yaw the phantom); centres are LPS x, y (mm) where a rod crosses the series' middle slice; ExpectedHu is noise-free, before the beam-hardening error BeamHardeningHu.", LevelTruths.RodsWithBeamHardening(study),
-                    options.CalibrationPhantom == CalibrationPhantomKind.Mindways ? haInWater : haInResin),
+                    options.CalibrationPhantom == CalibrationPhantomKind.Mindways ? ScanSetup.MindwaysChainLine(setup.Rods) : haInResin),
             Lesion = anatomy.LesionCentre is { } lesion
                 ? new LesionTruth(options.Lesion, options.LesionLevel, options.LesionDiameterMm, TruthVectors.Of(setup.ToPatient(lesion)))
                 : null,

@@ -216,7 +216,6 @@ public sealed class ScanSetup
             Fill.Uniform(resinHu, TissueClass.Equipment), ShapeSpace.Scanner));
 
         var haLine = physics.MineralInBase(MaterialLibrary.Hydroxyapatite, MaterialLibrary.SolidWater);
-        var haInWater = physics.MineralInBase(MaterialLibrary.Hydroxyapatite, MaterialLibrary.Water);
         for (var index = 0; index < set.Length; index++)
         {
             var (name, value, water) = set[index];
@@ -225,7 +224,7 @@ public sealed class ScanSetup
             // The rod's centre where it crosses the series' middle slice (truth is stated there; a yawed rod drifts along z).
             var centre = frame.ToWorld(new Vector3(local, 0, 0));
             centre -= frame.AxisZ * ((centre.Z - placement.MiddleZ) / frame.AxisZ.Z);
-            var hu = water is { } w ? MindwaysRodHu(value, w, haInWater) : haLine.HuAt(value);
+            var hu = water is { } w ? MindwaysRodHu(value, w, physics) : haLine.HuAt(value);
             rods.Add(new CalibrationRod(name, water is null ? "HA" : "K2HPO4", value, water, centre.X, centre.Y, radius, hu));
             scannerOperations.Add(new PaintOperation($"rod {name}", new EllipticCylinder(frame with { Origin = centre }, radius, radius, RodHalfLengthMm),
                 Fill.Uniform(hu, TissueClass.Equipment), ShapeSpace.Scanner));
@@ -236,21 +235,35 @@ public sealed class ScanSetup
     private readonly record struct PhantomPlacement(float SupportY, float Down, float Height, float MiddleZ, float? TrunkHalfWidth);
 
     /// <summary>
-    /// A Mindways rod's HU from the equivalences that define it rather than from a literal K₂HPO₄-in-water mixture.
-    /// The rods are solid inserts certified as K₂HPO₄- and water-equivalent, and the published chain (Mindways' fit,
-    /// σ = slope − 0.2174 and β = intercept + 999.6, then HA = 1.15 × K₂HPO₄ − 7.32, Faulkner 1993; docs/qct-primer.md)
-    /// is what makes them HA-traceable. Rendered as K₂HPO₄ in water this model's attenuation disagrees with that chain
-    /// by +4…+6 % of an L1 density (decisions 0003, 0006), so the rods are rendered such that the published chain maps
-    /// HA in water to itself: σ_K = 1.15 σ_HA, β_K = −7.32 σ_HA and HU − W = β_K − 999.6 + (σ_K + 0.2174) K.
+    /// A Mindways rod's HU as the solid insert its certificate describes: K₂HPO₄ and water at their equivalent densities,
+    /// each attenuating as itself in this scanner's beam (<see cref="CtNumberModel.HuOfEquivalence"/>). Nothing of the
+    /// calibrator's conversion goes into it: the published chain (regress HU − water-equivalent on K₂HPO₄, σ = slope −
+    /// 0.2174, β = intercept + 999.6, HA = 1.15 × K₂HPO₄ − 7.32) meets this physics as it would meet a real scanner's,
+    /// and its error shows (<see cref="MindwaysChainLine"/>).
     /// </summary>
-    internal static double MindwaysRodHu(double k2Hpo4MgPerCm3, double waterEquivalentMgPerCm3, HuLine haInWater)
+    internal static double MindwaysRodHu(double k2Hpo4MgPerCm3, double waterEquivalentMgPerCm3, CtNumberModel physics) =>
+        physics.HuOfEquivalence(MaterialLibrary.PotassiumPhosphate, k2Hpo4MgPerCm3, waterEquivalentMgPerCm3);
+
+    /// <summary>
+    /// What an error-free measurement of these rods reads through Mindways' published chain, as an HU line in HA
+    /// (mg/cm³): the truth a Mindways calibration is scored against, apart from the chain's own error against HA in
+    /// water, which is reported separately. Its constants are the primer's (Mindways; Faulkner 1993), kept here apart
+    /// from the calibrator's so the truth does not borrow the code it checks.
+    /// </summary>
+    internal static HuLine MindwaysChainLine(IReadOnlyList<CalibrationRod> rods)
     {
         const double slopeCorrection = 0.2174;
         const double interceptCorrection = 999.6;
         const double haPerK2Hpo4 = 1.15;
         const double haOffset = -7.32;
-        var k2Hpo4Slope = haPerK2Hpo4 * haInWater.Slope;
-        var k2Hpo4Intercept = haInWater.Intercept + (haOffset * haInWater.Slope);
-        return waterEquivalentMgPerCm3 + k2Hpo4Intercept - interceptCorrection + ((k2Hpo4Slope + slopeCorrection) * k2Hpo4MgPerCm3);
+        var k = rods.Select(r => r.NominalMgPerCm3).ToArray();
+        var y = rods.Select(r => r.ExpectedHu - (r.WaterEquivalentMgPerCm3 ?? 0)).ToArray();
+        var (meanK, meanY) = (k.Average(), y.Average());
+        var slope = k.Zip(y).Sum(p => (p.First - meanK) * (p.Second - meanY)) / k.Sum(v => (v - meanK) * (v - meanK));
+        var intercept = meanY - (slope * meanK);
+        var (sigmaK, betaK) = (slope - slopeCorrection, intercept + interceptCorrection);
+
+        // HU = β_K + σ_K·K with K = (HA − offset) / 1.15.
+        return new HuLine("HA through the Mindways K2HPO4 chain", "mg/cm3 HA", betaK - (sigmaK * haOffset / haPerK2Hpo4), sigmaK / haPerK2Hpo4);
     }
 }
