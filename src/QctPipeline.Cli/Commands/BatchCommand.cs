@@ -285,15 +285,15 @@ internal static class BatchCommand
     private static string SummaryCsv(IReadOnlyList<SummaryRow> rows)
     {
         var text = new StringBuilder(Csv.Row(["study", "source", "patient", "study_date", "series_uid", "status", "reason", "level", "vbmd_mg_cm3",
-            "vbmd_ci95_low", "vbmd_ci95_high", "category", "l1l2_vbmd_mg_cm3", "l1l2_category", "calibration_method", "percent_change_from_baseline", "decline_threshold_percent", "decline_from_baseline", "exceeds_lsc", "protocol_mismatch", "qc_flags"]));
+            "vbmd_ci95_low", "vbmd_ci95_high", "category", "l1l2_vbmd_mg_cm3", "l1l2_category", "calibration_method", "percent_change_from_baseline", "decline_threshold_percent", "decline_from_baseline", "exceeds_lsc", "significant_change", "protocol_mismatch", "qc_flags"]));
         foreach (var (study, exam, comparison, error, patient) in rows)
         {
             text.Append(exam is null || comparison is null
-                ? Csv.Row([study.Key, study.Source, null, null, study.Series?.SeriesInstanceUid, "error", error, null, null, null, null, null, null, null, null, null, null, null, null, null, null])
+                ? Csv.Row([study.Key, study.Source, null, null, study.Series?.SeriesInstanceUid, "error", error, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null])
                 : Csv.Row([
                     study.Key, study.Source, patient, HumanSummary.Date(exam.StudyDate), exam.SeriesInstanceUid, Status(exam), null, exam.MeasuredLevel,
                     Csv.Number(exam.VbmdMgPerCm3), Csv.Number(exam.VbmdCi95?.Lower), Csv.Number(exam.VbmdCi95?.Upper), exam.Category, Csv.Number(exam.L1L2VbmdMgPerCm3), exam.L1L2Category, exam.CalibrationMethod, Csv.Number(comparison.PercentChangeFromBaseline),
-                    Csv.Number(comparison.DeclineThresholdPercent), Csv.Bool(comparison.DeclineFromBaseline), Csv.Bool(comparison.ExceedsLsc), string.Join(" | ", comparison.ProtocolMismatch), string.Join(" ", exam.QcFlags)]));
+                    Csv.Number(comparison.DeclineThresholdPercent), Csv.Bool(comparison.DeclineFromBaseline), Csv.Bool(comparison.ExceedsLsc), comparison.SignificantChange is { } significant ? Csv.Bool(significant) : null, string.Join(" | ", comparison.ProtocolMismatch), string.Join(" ", exam.QcFlags)]));
         }
 
         return text.ToString();

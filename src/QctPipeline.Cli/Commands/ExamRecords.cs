@@ -48,6 +48,7 @@ internal static class ExamRecords
             L1L2VbmdMgPerCm3 = Finite(measurement?.L1L2?.VbmdMgPerCm3),
             L1L2Category = MeasuredLevelReport.CategoryName(measurement?.L1L2?.Category),
             VbmdCi95 = measurement?.Ci95 is { } ci && double.IsFinite(ci.Lower) && double.IsFinite(ci.Upper) ? (ci.Lower, ci.Upper) : null,
+            VbmdCalibrationSd = measurement?.Ci95 is { } parts && double.IsFinite(parts.CalibrationSdMg) ? parts.CalibrationSdMg : null,
             L1L2Ci95 = measurement?.L1L2?.Ci95 is { } mean && double.IsFinite(mean.Lower) && double.IsFinite(mean.Upper) ? (mean.Lower, mean.Upper) : null,
             QcFlags = QcFlags(analysis),
             Warnings = [.. analysis.Segmentation.Warnings, .. calibration.Warnings, .. measurement?.Warnings ?? []],

@@ -73,7 +73,7 @@ public static class LongitudinalComparator
             mismatch.AddRange(Differences(exam, current, options).Select(d => $"{label} {exam.StudyDate:yyyy-MM-dd}: {d}"));
         }
 
-        var (baselineInterval, previousInterval) = (ChangeInterval(baseline, current), ChangeInterval(previous, current));
+        var (baselineInterval, previousInterval) = (ChangeInterval(baseline, current, options), ChangeInterval(previous, current, options));
         var reason = mismatch.Count > 0 ? "compared; the protocols differ, so the change is not like for like" : "compared";
         if (notCompared.Count > 0)
         {
@@ -177,10 +177,13 @@ public static class LongitudinalComparator
     };
 
     /// <summary>
-    /// The 95 % interval of later − earlier: each exam's interval read back as a normal SD (half-width / 1.96), the two
-    /// independent (separate scans, separate calibrations); null when either has none. Unrounded.
+    /// The 95 % interval of later − earlier, unrounded; null when either exam has none. Each exam's interval is read back
+    /// as a normal SD (half-width / 1.96). Noise, ROI placement and definition are each scan's own and add. The
+    /// calibration part adds too when each exam has its own (synchronous rods, or a changed protocol); when both were
+    /// calibrated from the same reference on the same protocol (the patient's own tissues, or one calibration file),
+    /// its error is one and the same in both and largely cancels: only the difference of the two parts remains.
     /// </summary>
-    private static double[]? ChangeInterval(ExamRecord earlier, ExamRecord later)
+    private static double[]? ChangeInterval(ExamRecord earlier, ExamRecord later, ComparisonOptions options)
     {
         if (earlier.VbmdCi95 is not var (earlierLow, earlierHigh) || later.VbmdCi95 is not var (laterLow, laterHigh)
             || earlier.VbmdMgPerCm3 is not { } before || later.VbmdMgPerCm3 is not { } after)
@@ -189,8 +192,16 @@ public static class LongitudinalComparator
         }
 
         const double z95 = 1.96;
-        var sd = Math.Sqrt(Math.Pow((earlierHigh - earlierLow) / (2 * z95), 2) + Math.Pow((laterHigh - laterLow) / (2 * z95), 2));
-        return [after - before - (z95 * sd), after - before + (z95 * sd)];
+        var (earlierSd, laterSd) = ((earlierHigh - earlierLow) / (2 * z95), (laterHigh - laterLow) / (2 * z95));
+        var (earlierCalibration, laterCalibration) = (earlier.VbmdCalibrationSd ?? 0, later.VbmdCalibrationSd ?? 0);
+        var shared = earlier.CalibrationMethod == later.CalibrationMethod && earlier.CalibrationMethod is "internal" or "async"
+            && Differences(earlier, later, options).Count == 0;
+        var variance = shared
+            ? Math.Max(0, (earlierSd * earlierSd) - (earlierCalibration * earlierCalibration)) + Math.Max(0, (laterSd * laterSd) - (laterCalibration * laterCalibration))
+                + ((laterCalibration - earlierCalibration) * (laterCalibration - earlierCalibration))
+            : (earlierSd * earlierSd) + (laterSd * laterSd);
+        var half = z95 * Math.Sqrt(variance);
+        return [after - before - half, after - before + half];
     }
 
     private static bool? ExcludesZero(double[]? interval) => interval is [var low, var high] ? low > 0 || high < 0 : null;

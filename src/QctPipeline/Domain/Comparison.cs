@@ -52,8 +52,9 @@ public sealed record Comparison
     public bool ExceedsLsc { get; init; }
 
     /// <summary>
-    /// The 95 % interval of the change from baseline (mg/cm³): the two exams' own intervals combined as independent
-    /// errors. This exam-specific precision sits beside the population LSC; null when either exam has no interval.
+    /// The 95 % interval of the change from baseline (mg/cm³): the two exams' own intervals combined, a calibration
+    /// both share (same tissues or file, same protocol) counted once. This exam-specific precision sits beside the
+    /// population LSC; null when either exam has no interval.
     /// </summary>
     public double[]? ChangeFromBaselineCi95 { get; init; }
 

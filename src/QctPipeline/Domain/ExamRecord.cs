@@ -82,6 +82,12 @@ public sealed record ExamRecord
     /// <summary>The 95 % interval of <see cref="VbmdMgPerCm3"/> (noise, calibration, ROI placement and definition); null without one.</summary>
     public (double Lower, double Upper)? VbmdCi95 { get; init; }
 
+    /// <summary>
+    /// The calibration's part of <see cref="VbmdCi95"/> (one SD, mg/cm³): a change between two exams calibrated from the
+    /// same tissues on the same protocol shares it, where two phantom scans do not.
+    /// </summary>
+    public double? VbmdCalibrationSd { get; init; }
+
     /// <summary>The 95 % interval of <see cref="L1L2VbmdMgPerCm3"/>.</summary>
     public (double Lower, double Upper)? L1L2Ci95 { get; init; }
 

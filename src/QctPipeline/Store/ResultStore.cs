@@ -240,7 +240,7 @@ public sealed class ResultStore : IDisposable
         "kvp", "kernel", "slice_thickness_mm", "contrast_detected", "contrast_phase", "calibration_method", "calibration_slope",
         "calibration_intercept", "calibration_r", "model_name", "model_version", "measured_level", "level_usable", "mean_hu",
         "median_hu", "sd_hu", "ellipse_mean_hu", "roi_voxels", "roi_volume_ml", "vbmd", "ellipse_vbmd", "category", "l1l2_vbmd", "l1l2_category",
-        "vbmd_ci_low", "vbmd_ci_high", "l1l2_ci_low", "l1l2_ci_high", "qc_flags",
+        "vbmd_ci_low", "vbmd_ci_high", "vbmd_calibration_sd", "l1l2_ci_low", "l1l2_ci_high", "qc_flags",
         "warnings", "software_version", "analysed_at",
     ];
 
@@ -260,7 +260,7 @@ public sealed class ResultStore : IDisposable
             e.ConvolutionKernel, e.SliceThicknessMm, e.ContrastDetected ? 1 : 0, e.ContrastPhase, e.CalibrationMethod, e.CalibrationSlope,
             e.CalibrationIntercept, e.CalibrationR, e.ModelName, e.ModelVersion ?? string.Empty, e.MeasuredLevel, e.LevelUsable ? 1 : 0,
             e.MeanHu, e.MedianHu, e.SdHu, e.EllipseMeanHu, e.RoiVoxels, e.RoiVolumeMl, e.VbmdMgPerCm3, e.EllipseVbmdMgPerCm3, e.Category,
-            e.L1L2VbmdMgPerCm3, e.L1L2Category, e.VbmdCi95?.Lower, e.VbmdCi95?.Upper, e.L1L2Ci95?.Lower, e.L1L2Ci95?.Upper, JsonSerializer.Serialize(e.QcFlags), JsonSerializer.Serialize(e.Warnings), e.SoftwareVersion,
+            e.L1L2VbmdMgPerCm3, e.L1L2Category, e.VbmdCi95?.Lower, e.VbmdCi95?.Upper, e.VbmdCalibrationSd, e.L1L2Ci95?.Lower, e.L1L2Ci95?.Upper, JsonSerializer.Serialize(e.QcFlags), JsonSerializer.Serialize(e.Warnings), e.SoftwareVersion,
             e.AnalysedAt.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture),
         ];
         return Columns.Zip(values);
@@ -326,6 +326,7 @@ public sealed class ResultStore : IDisposable
             L1L2VbmdMgPerCm3 = Number("l1l2_vbmd"),
             L1L2Category = Text("l1l2_category"),
             VbmdCi95 = Number("vbmd_ci_low") is { } low && Number("vbmd_ci_high") is { } high ? (low, high) : null,
+            VbmdCalibrationSd = Number("vbmd_calibration_sd"),
             L1L2Ci95 = Number("l1l2_ci_low") is { } low2 && Number("l1l2_ci_high") is { } high2 ? (low2, high2) : null,
             QcFlags = JsonSerializer.Deserialize<string[]>(Text("qc_flags") ?? "[]") ?? [],
             Warnings = JsonSerializer.Deserialize<string[]>(Text("warnings") ?? "[]") ?? [],

@@ -75,6 +75,7 @@ internal static class StoreSchema
         """
         ALTER TABLE exams ADD COLUMN vbmd_ci_low REAL;
         ALTER TABLE exams ADD COLUMN vbmd_ci_high REAL;
+        ALTER TABLE exams ADD COLUMN vbmd_calibration_sd REAL;
         ALTER TABLE exams ADD COLUMN l1l2_ci_low REAL;
         ALTER TABLE exams ADD COLUMN l1l2_ci_high REAL;
         """,

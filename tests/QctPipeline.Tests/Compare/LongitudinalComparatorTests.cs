@@ -81,6 +81,25 @@ public sealed class LongitudinalComparatorTests
     }
 
     [Fact]
+    public void A_calibration_from_the_same_tissues_on_the_same_protocol_counts_once_in_the_change()
+    {
+        // Each exam: SD 5 mg/cm³ (half-width 9.8), of which 4 from the internal calibration and 3 from noise and ROI.
+        var baseline = Exam("s1", "2025-01-10", 100) with { VbmdCi95 = (90.2, 109.8), VbmdCalibrationSd = 4 };
+        var current = Exam("s2", "2025-07-10", 90) with { VbmdCi95 = (80.2, 99.8), VbmdCalibrationSd = 4 };
+
+        var shared = LongitudinalComparator.Compare(current, [baseline], Options);
+
+        // Same tissues, same protocol: the calibration's error is in both and cancels; 3 and 3 add: SD √18.
+        Assert.Equal(-10 + (1.96 * Math.Sqrt(18)), shared.ChangeFromBaselineCi95![1], 6);
+        Assert.True(shared.SignificantChange);
+
+        // Another kVp: each calibration is its own, and the whole intervals add: SD √50, half-width 13.9.
+        var otherKvp = LongitudinalComparator.Compare(current with { Kvp = 100 }, [baseline], Options);
+        Assert.Equal(-10 + (1.96 * Math.Sqrt(50)), otherKvp.ChangeFromBaselineCi95![1], 6);
+        Assert.False(otherKvp.SignificantChange);
+    }
+
+    [Fact]
     public void A_change_without_an_interval_on_either_exam_has_none_and_no_significance()
     {
         var baseline = Exam("s1", "2025-01-10", 100);

@@ -30,6 +30,7 @@ public sealed class ResultStoreTests
         L1L2VbmdMgPerCm3 = 99.25,
         L1L2Category = "low-bone-density",
         VbmdCi95 = (92.125, 100.875),
+        VbmdCalibrationSd = 1.75,
         L1L2Ci95 = (96.5, 102.0),
         QcFlags = ["contrast-affected"],
         Warnings = ["a warning with \"quotes\" and ≥"],
@@ -153,7 +154,7 @@ public sealed class ResultStoreTests
             connection.Open();
             using var command = connection.CreateCommand();
             command.CommandText = "ALTER TABLE exams DROP COLUMN l1l2_vbmd; ALTER TABLE exams DROP COLUMN l1l2_category; " +
-                "ALTER TABLE exams DROP COLUMN vbmd_ci_low; ALTER TABLE exams DROP COLUMN vbmd_ci_high; ALTER TABLE exams DROP COLUMN l1l2_ci_low; ALTER TABLE exams DROP COLUMN l1l2_ci_high; PRAGMA user_version = 1;";
+                "ALTER TABLE exams DROP COLUMN vbmd_ci_low; ALTER TABLE exams DROP COLUMN vbmd_ci_high; ALTER TABLE exams DROP COLUMN vbmd_calibration_sd; ALTER TABLE exams DROP COLUMN l1l2_ci_low; ALTER TABLE exams DROP COLUMN l1l2_ci_high; PRAGMA user_version = 1;";
             command.ExecuteNonQuery();
         }
 
